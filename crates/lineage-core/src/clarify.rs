@@ -1,0 +1,190 @@
+//! Clarifications: facts that override or complete what cards say, from the user's policy file
+//! (`[[clarify]]`) and, beneath it, the curated catalog shipped with lineage.
+
+use crate::graph::{Clarification, ClarifySource, Node, Relation, Resolution};
+use crate::id::NodeKey;
+use std::collections::HashMap;
+
+/// What a repository really is, when it is known to differ from (or is missing from) the Hub.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RepoStatus {
+    /// No longer on the Hub.
+    Removed,
+    /// Moved to another id.
+    Renamed(String),
+}
+
+/// Asserted facts about one repository; `None` fields leave the card as it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fact {
+    /// The repository.
+    pub repo: NodeKey,
+    /// The knowledge-base ids of the license it is really under.
+    pub license: Option<Vec<String>>,
+    /// Its real base models (`Some(vec![])`: an original, no base).
+    pub base_model: Option<Vec<String>>,
+    /// How it derives from those bases.
+    pub relation: Option<Relation>,
+    /// Its real training datasets (ids, `datasets/` prefix optional).
+    pub datasets: Option<Vec<String>>,
+    /// Removed or renamed.
+    pub status: Option<RepoStatus>,
+    /// Who asserts it and on what ground.
+    pub source: ClarifySource,
+    /// One sentence: what the fact is and why it exists.
+    pub note: String,
+}
+
+impl Fact {
+    /// A fact with nothing asserted yet.
+    pub fn new(repo: NodeKey, source: ClarifySource, note: impl Into<String>) -> Fact {
+        Fact {
+            repo,
+            license: None,
+            base_model: None,
+            relation: None,
+            datasets: None,
+            status: None,
+            source,
+            note: note.into(),
+        }
+    }
+
+    /// Whether the fact alone answers for the repo without its card (license and bases known).
+    pub fn is_complete(&self) -> bool {
+        self.license.is_some() && self.base_model.is_some()
+    }
+
+    fn is_policy(&self) -> bool {
+        matches!(self.source, ClarifySource::Policy { .. })
+    }
+}
+
+/// The facts in force: the user's policy clarifications win over the catalog's, field by field.
+#[derive(Clone, Debug, Default)]
+pub struct Clarifications {
+    facts: HashMap<NodeKey, Vec<Fact>>,
+}
+
+impl Clarifications {
+    /// No clarifications at all (`--no-catalog` and no policy).
+    pub fn none() -> Clarifications {
+        Clarifications::default()
+    }
+
+    /// Adds a fact. Policy facts are consulted before catalog facts whatever the order of adding.
+    pub fn add(&mut self, fact: Fact) {
+        let v = self.facts.entry(fact.repo.clone()).or_default();
+        v.push(fact);
+        v.sort_by_key(|f| !f.is_policy());
+    }
+
+    /// Number of repositories with facts.
+    pub fn len(&self) -> usize {
+        self.facts.len()
+    }
+
+    /// Whether there are no facts.
+    pub fn is_empty(&self) -> bool {
+        self.facts.is_empty()
+    }
+
+    /// The facts about `key`, policy facts first.
+    pub fn facts(&self, key: &NodeKey) -> &[Fact] {
+        self.facts.get(key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Applies the facts about the node's repo to a node read from its card, recording each change
+    /// as a [`Clarification`] (with what the card said, when the fact contradicts it).
+    pub fn apply(&self, node: &mut Node) {
+        let facts = self.facts(&node.key).to_vec();
+        let mut done_license = false;
+        let mut done_base = false;
+        let mut done_datasets = false;
+        for f in facts {
+            if let (Some(lic), false) = (&f.license, done_license) {
+                done_license = true;
+                let card = render_license(node);
+                let contradicts = node.declared.has_license()
+                    && !node.declared.license.iter().any(|l| lic.contains(l))
+                    && node.declared.license_name.as_ref().is_none_or(|n| !lic.contains(n));
+                node.clarifications.push(Clarification {
+                    field: "license".into(),
+                    message: format!("{} is under {}: {}", node.key.id, lic.join(", "), f.note),
+                    source: f.source.clone(),
+                    replaced: contradicts.then_some(card),
+                });
+                node.declared.license = lic.clone();
+                node.declared.license_name = None;
+                node.declared.license_link = None;
+            }
+            if let (Some(bases), false) = (&f.base_model, done_base) {
+                done_base = true;
+                let contradicts = !node.declared.base_model.is_empty() && node.declared.base_model != *bases;
+                let card = node.declared.base_model.join(", ");
+                node.clarifications.push(Clarification {
+                    field: "base_model".into(),
+                    message: if bases.is_empty() {
+                        format!("{} has no base model: {}", node.key.id, f.note)
+                    } else {
+                        format!("{} derives from {}: {}", node.key.id, bases.join(", "), f.note)
+                    },
+                    source: f.source.clone(),
+                    replaced: contradicts.then_some(card),
+                });
+                node.declared.base_model = bases.clone();
+                if let Some(r) = f.relation {
+                    node.declared.base_model_relation = Some(r.as_str().to_string());
+                }
+            }
+            if let (Some(ds), false) = (&f.datasets, done_datasets) {
+                done_datasets = true;
+                node.clarifications.push(Clarification {
+                    field: "datasets".into(),
+                    message: format!("{} was trained on {}: {}", node.key.id, ds.join(", "), f.note),
+                    source: f.source.clone(),
+                    replaced: None,
+                });
+                node.declared.datasets = ds.clone();
+            }
+        }
+    }
+
+    /// A node for a repo the Hub could not answer for (not found, unreachable, offline cache miss),
+    /// built from facts alone when they are complete; its resolution is [`Resolution::Curated`].
+    pub fn answer(&self, key: &NodeKey, hub_status: &Resolution) -> Option<Node> {
+        if !self.facts(key).iter().any(|f| f.is_complete() || f.status.is_some()) {
+            return None;
+        }
+        let mut node = Node::placeholder(key.clone());
+        node.resolution = Resolution::Curated;
+        node.declared = Default::default();
+        self.apply(&mut node);
+        if node.declared.license.is_empty() || !node.clarifications.iter().any(|c| c.field == "base_model") {
+            return None;
+        }
+        node.clarifications.push(Clarification {
+            field: "status".into(),
+            message: format!(
+                "no card was read for {} ({}); answered from the curated facts",
+                key.id,
+                hub_status.describe()
+            ),
+            source: self.facts(key)[0].source.clone(),
+            replaced: None,
+        });
+        Some(node)
+    }
+}
+
+fn render_license(node: &Node) -> String {
+    let d = &node.declared;
+    let mut s = d.license.join(", ");
+    if let Some(n) = &d.license_name {
+        s.push_str(&format!(" (license_name {n})"));
+    }
+    if s.is_empty() {
+        s = "nothing".into();
+    }
+    s
+}

@@ -1,0 +1,433 @@
+//! The lineage graph: repositories as nodes, derivation facts as edges from parent to child.
+
+use crate::id::{NodeKey, RepoKind};
+use petgraph::graph::{DiGraph, EdgeIndex};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+
+pub use petgraph::graph::NodeIndex;
+
+/// How a child derives from its parent; decides which terms pass along the edge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Relation {
+    /// Weights trained further from the parent's weights.
+    Finetune,
+    /// An adapter (e.g. LoRA) on the parent's weights.
+    Adapter,
+    /// A quantized copy of the parent.
+    Quantized,
+    /// A merge of several parents.
+    Merge,
+    /// A model trained on a dataset (dataset → model).
+    TrainedOn,
+    /// A dataset derived from another dataset (dataset → dataset).
+    DerivedFrom,
+    /// The Hub redirects the old id (child) to the new id (parent): the same repository.
+    Renamed,
+}
+
+impl Relation {
+    /// The kebab-case name used in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Finetune => "finetune",
+            Relation::Adapter => "adapter",
+            Relation::Quantized => "quantized",
+            Relation::Merge => "merge",
+            Relation::TrainedOn => "trained-on",
+            Relation::DerivedFrom => "derived-from",
+            Relation::Renamed => "renamed",
+        }
+    }
+
+    /// Reads a model-to-model relation as cards and the Hub write it (`finetune`, `adapter`, ...).
+    pub fn parse_model_relation(s: &str) -> Option<Relation> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "finetune" | "fine-tune" | "finetuned" => Some(Relation::Finetune),
+            "adapter" | "lora" => Some(Relation::Adapter),
+            "quantized" | "quantization" => Some(Relation::Quantized),
+            "merge" | "merged" => Some(Relation::Merge),
+            _ => None,
+        }
+    }
+
+    /// The relation of a model to its base models, by the design's order of evidence: the card's
+    /// `base_model_relation`, else what the Hub computed (`baseModels` / tags), else `merge` for two or
+    /// more bases and `finetune` otherwise.
+    pub fn infer(declared: Option<&str>, hub: Option<Relation>, base_count: usize) -> Relation {
+        declared
+            .and_then(Relation::parse_model_relation)
+            .or(hub)
+            .unwrap_or(if base_count >= 2 {
+                Relation::Merge
+            } else {
+                Relation::Finetune
+            })
+    }
+
+    /// Whether this relation derives weights from weights (model → model).
+    pub fn is_model_derivation(self) -> bool {
+        matches!(
+            self,
+            Relation::Finetune | Relation::Adapter | Relation::Quantized | Relation::Merge
+        )
+    }
+}
+
+impl fmt::Display for Relation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a card declares, as written (after YAML parsing; strings or lists made into lists).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Declared {
+    /// `license`: usually one identifier, sometimes a list.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub license: Vec<String>,
+    /// `license_name`, meaningful with `license: other`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_name: Option<String>,
+    /// `license_link`: a URL or a file in the repo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_link: Option<String>,
+    /// `base_model` ids as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub base_model: Vec<String>,
+    /// `base_model_relation` as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_model_relation: Option<String>,
+    /// `datasets` ids as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<String>,
+    /// `source_datasets` (dataset cards) as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_datasets: Vec<String>,
+}
+
+impl Declared {
+    /// Whether the card declares any license field at all.
+    pub fn has_license(&self) -> bool {
+        !self.license.is_empty() || self.license_name.is_some() || self.license_link.is_some()
+    }
+}
+
+/// How a node's metadata was obtained, or why it could not be.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum Resolution {
+    /// The card was read.
+    Found,
+    /// The Hub answered 404 (or 401 without a usable token): no such repo, or private.
+    NotFound,
+    /// The Hub refused the metadata: gated (403 GatedRepo).
+    Gated,
+    /// The Hub said the repo is disabled (403).
+    Disabled,
+    /// Network errors, 5xx or truncated answers persisted through the retries, or offline without cache.
+    Unreachable {
+        /// What went wrong, for the reasons list.
+        why: String,
+    },
+    /// The repo answered but its card could not be parsed.
+    Unparseable {
+        /// The parse error.
+        why: String,
+    },
+    /// The Hub redirected this id to another one (see the `renamed` edge).
+    Renamed {
+        /// The new id.
+        to: String,
+    },
+    /// The crawl stopped before reaching this node (depth or node limit).
+    NotCrawled {
+        /// Which limit stopped it.
+        why: String,
+    },
+    /// The card named something that is not a Hub id (a local path, another host's URL).
+    Invalid {
+        /// What was wrong with the reference.
+        why: String,
+    },
+    /// No card was read; the facts come from the curated catalog alone.
+    Curated,
+}
+
+impl Resolution {
+    /// Whether the node's own metadata is known (its card or the catalog answered).
+    pub fn is_known(&self) -> bool {
+        matches!(self, Resolution::Found | Resolution::Curated)
+    }
+
+    /// A short human description of the status, e.g. `not found on the Hub`.
+    pub fn describe(&self) -> String {
+        match self {
+            Resolution::Found => "card read".into(),
+            Resolution::NotFound => "not found on the Hub (missing or private)".into(),
+            Resolution::Gated => "gated: the Hub refused the metadata".into(),
+            Resolution::Disabled => "disabled on the Hub".into(),
+            Resolution::Unreachable { why } => format!("unreachable: {why}"),
+            Resolution::Unparseable { why } => format!("card unparseable: {why}"),
+            Resolution::Renamed { to } => format!("renamed to {to}"),
+            Resolution::NotCrawled { why } => format!("not crawled: {why}"),
+            Resolution::Invalid { why } => format!("invalid reference: {why}"),
+            Resolution::Curated => "answered from the curated catalog".into(),
+        }
+    }
+}
+
+/// Where a fact that overrides or completes a card came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "kebab-case")]
+pub enum ClarifySource {
+    /// The curated catalog shipped with lineage.
+    Catalog {
+        /// The URL or text the fact was read from.
+        source: String,
+    },
+    /// A `[[clarify]]` entry in the user's policy file.
+    Policy {
+        /// The reason the user gave.
+        reason: String,
+    },
+}
+
+/// A fact about a node that did not come from its card; every verdict that uses one says so.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clarification {
+    /// The field it sets: `license`, `base_model`, `datasets`, `status`, ...
+    pub field: String,
+    /// A sentence saying what is asserted and why.
+    pub message: String,
+    /// Who asserts it.
+    #[serde(flatten)]
+    pub source: ClarifySource,
+    /// What the card said instead, when the fact contradicts the card (reported as a conflict for
+    /// catalog facts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<String>,
+}
+
+/// A repository in the lineage graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// Kind and id.
+    pub key: NodeKey,
+    /// What the card declares (after any clarification was applied).
+    pub declared: Declared,
+    /// The revision (commit sha) the card was read at.
+    pub revision: Option<String>,
+    /// How the metadata was obtained.
+    pub resolution: Resolution,
+    /// Whether the Hub marks the repo as gated (its metadata is still readable).
+    pub gated: bool,
+    /// Facts from the catalog or the policy that changed or completed the card.
+    pub clarifications: Vec<Clarification>,
+}
+
+impl Node {
+    /// A node whose metadata has not been fetched (yet): `not-crawled`.
+    pub fn placeholder(key: NodeKey) -> Node {
+        Node {
+            key,
+            declared: Declared::default(),
+            revision: None,
+            resolution: Resolution::NotCrawled {
+                why: "not fetched".into(),
+            },
+            gated: false,
+            clarifications: Vec::new(),
+        }
+    }
+
+    /// A node whose card was read.
+    pub fn found(key: NodeKey, declared: Declared) -> Node {
+        Node {
+            resolution: Resolution::Found,
+            declared,
+            ..Node::placeholder(key)
+        }
+    }
+}
+
+/// The edge payload: the relation from parent to child.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Edge {
+    /// How the child derives from the parent.
+    pub relation: Relation,
+}
+
+/// A directed graph of repositories with edges from parent to child.
+///
+/// Nodes are unique by [`NodeKey`]; edges are unique by (parent, child, relation). Built by the crawler
+/// (or by hand in tests), then read by propagation and the exports.
+#[derive(Clone, Debug, Default)]
+pub struct Graph {
+    g: DiGraph<Node, Edge>,
+    index: HashMap<NodeKey, NodeIndex>,
+}
+
+impl Graph {
+    /// An empty graph.
+    pub fn new() -> Graph {
+        Graph::default()
+    }
+
+    /// An empty graph with room for `nodes` nodes and `edges` edges.
+    pub fn with_capacity(nodes: usize, edges: usize) -> Graph {
+        Graph {
+            g: DiGraph::with_capacity(nodes, edges),
+            index: HashMap::with_capacity(nodes),
+        }
+    }
+
+    /// Inserts a node, or replaces the data of the node with the same key; returns its index.
+    pub fn upsert(&mut self, node: Node) -> NodeIndex {
+        if let Some(&ix) = self.index.get(&node.key) {
+            self.g[ix] = node;
+            ix
+        } else {
+            let key = node.key.clone();
+            let ix = self.g.add_node(node);
+            self.index.insert(key, ix);
+            ix
+        }
+    }
+
+    /// The index of `key`, inserting a placeholder (not crawled) node if it is absent.
+    pub fn ensure(&mut self, key: &NodeKey) -> NodeIndex {
+        if let Some(&ix) = self.index.get(key) {
+            return ix;
+        }
+        self.upsert(Node::placeholder(key.clone()))
+    }
+
+    /// Adds an edge from `parent` to `child` unless the same edge exists; returns whether it was new.
+    pub fn add_edge(&mut self, parent: NodeIndex, child: NodeIndex, relation: Relation) -> bool {
+        let exists = self
+            .g
+            .edges_connecting(parent, child)
+            .any(|e| e.weight().relation == relation);
+        if !exists {
+            self.g.add_edge(parent, child, Edge { relation });
+        }
+        !exists
+    }
+
+    /// Adds an edge without checking for duplicates (for bulk builders that know edges are unique).
+    pub fn add_edge_unchecked(&mut self, parent: NodeIndex, child: NodeIndex, relation: Relation) {
+        self.g.add_edge(parent, child, Edge { relation });
+    }
+
+    /// Removes every edge into `child` (used when a clarification replaces a card's base models).
+    pub fn remove_parents(&mut self, child: NodeIndex) {
+        let edges: Vec<EdgeIndex> = self
+            .g
+            .edges_directed(child, Direction::Incoming)
+            .map(|e| e.id())
+            .collect();
+        // Remove from the highest index down: petgraph swaps the last edge into a removed slot.
+        let mut edges = edges;
+        edges.sort_unstable_by(|a, b| b.cmp(a));
+        for e in edges {
+            self.g.remove_edge(e);
+        }
+    }
+
+    /// The index of `key`, if present.
+    pub fn find(&self, key: &NodeKey) -> Option<NodeIndex> {
+        self.index.get(key).copied()
+    }
+
+    /// The index of a model or dataset id, if present.
+    pub fn find_id(&self, kind: RepoKind, id: &str) -> Option<NodeIndex> {
+        self.find(&NodeKey {
+            kind,
+            id: id.to_string(),
+        })
+    }
+
+    /// The node at `ix`.
+    pub fn node(&self, ix: NodeIndex) -> &Node {
+        &self.g[ix]
+    }
+
+    /// Mutable access to the node at `ix` (its key must not change).
+    pub fn node_mut(&mut self, ix: NodeIndex) -> &mut Node {
+        &mut self.g[ix]
+    }
+
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.g.node_count()
+    }
+
+    /// Number of edges.
+    pub fn edge_count(&self) -> usize {
+        self.g.edge_count()
+    }
+
+    /// All node indices, in insertion order.
+    pub fn node_indices(&self) -> impl Iterator<Item = NodeIndex> + '_ {
+        self.g.node_indices()
+    }
+
+    /// All edges as (parent, child, relation), in insertion order.
+    pub fn edges(&self) -> impl Iterator<Item = (NodeIndex, NodeIndex, Relation)> + '_ {
+        self.g
+            .edge_references()
+            .map(|e| (e.source(), e.target(), e.weight().relation))
+    }
+
+    /// The parents of `ix` with the relation of each edge.
+    pub fn parents(&self, ix: NodeIndex) -> impl Iterator<Item = (NodeIndex, Relation)> + '_ {
+        self.g
+            .edges_directed(ix, Direction::Incoming)
+            .map(|e| (e.source(), e.weight().relation))
+    }
+
+    /// The children of `ix` with the relation of each edge.
+    pub fn children(&self, ix: NodeIndex) -> impl Iterator<Item = (NodeIndex, Relation)> + '_ {
+        self.g
+            .edges_directed(ix, Direction::Outgoing)
+            .map(|e| (e.target(), e.weight().relation))
+    }
+
+    /// The underlying petgraph graph, for algorithms.
+    pub fn petgraph(&self) -> &DiGraph<Node, Edge> {
+        &self.g
+    }
+
+    /// Every node reachable from `root` following edges upward (parents), including `root`.
+    pub fn ancestors(&self, root: NodeIndex) -> Vec<NodeIndex> {
+        self.reach(root, Direction::Incoming)
+    }
+
+    /// Every node reachable from `root` following edges downward (children), including `root`.
+    pub fn descendants(&self, root: NodeIndex) -> Vec<NodeIndex> {
+        self.reach(root, Direction::Outgoing)
+    }
+
+    fn reach(&self, root: NodeIndex, dir: Direction) -> Vec<NodeIndex> {
+        let mut seen = vec![false; self.g.node_count()];
+        let mut out = vec![root];
+        seen[root.index()] = true;
+        let mut i = 0;
+        while i < out.len() {
+            let n = out[i];
+            i += 1;
+            for m in self.g.neighbors_directed(n, dir) {
+                if !seen[m.index()] {
+                    seen[m.index()] = true;
+                    out.push(m);
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,446 @@
+//! Propagation: every rule for how license terms travel from ancestors to derivatives lives here.
+//!
+//! Effective terms of a node = its own terms ∪ what its parents pass down. Terms form a
+//! join-semilattice (set union), so the graph is condensed into strongly connected components and
+//! processed once in topological order: O(V + E). Each effective term keeps one origin (the ancestor
+//! whose license introduced it); [`Propagation::explain`] finds every origin and the path to it on
+//! demand, for the nodes a user asks about.
+
+use crate::graph::{Graph, NodeIndex, Relation, Resolution};
+use crate::license::{KnowledgeBase, LicenseMatch};
+use crate::terms::{Term, TermKind};
+use petgraph::algo::tarjan_scc;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+
+/// How dataset licenses reach the models trained on them (whether training makes a derivative work is
+/// legally unsettled, so the user picks; the default fails safe).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetPolicy {
+    /// Non-commercial, no-derivatives, share-alike, use-policy and unknown terms of training data bind
+    /// the model.
+    #[default]
+    Strict,
+    /// Those terms are reported as advisories and do not change the verdict.
+    Lenient,
+}
+
+impl DatasetPolicy {
+    /// `strict` or `lenient`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatasetPolicy::Strict => "strict",
+            DatasetPolicy::Lenient => "lenient",
+        }
+    }
+}
+
+impl fmt::Display for DatasetPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What an edge does with a term of its parent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// The term binds the child.
+    Bind,
+    /// The term reaches the child as an advisory only (does not change the verdict).
+    Advise,
+    /// The term stays with the parent.
+    Stop,
+}
+
+/// The propagation rule: what happens to a term of `kind` on an edge with `relation`.
+pub fn pass(relation: Relation, kind: TermKind, policy: DatasetPolicy) -> Pass {
+    match relation {
+        // Weights derived from weights stay bound by the parent's license; a dataset derived from a
+        // dataset likewise; a renamed id is the same repository.
+        Relation::Finetune
+        | Relation::Adapter
+        | Relation::Quantized
+        | Relation::Merge
+        | Relation::DerivedFrom
+        | Relation::Renamed => Pass::Bind,
+        Relation::TrainedOn => {
+            let travels = matches!(
+                kind,
+                TermKind::NonCommercial
+                    | TermKind::NoDerivatives
+                    | TermKind::ShareAlike
+                    | TermKind::UsePolicy
+                    | TermKind::Unknown
+            );
+            match (travels, policy) {
+                (false, _) => Pass::Stop,
+                (true, DatasetPolicy::Strict) => Pass::Bind,
+                (true, DatasetPolicy::Lenient) => Pass::Advise,
+            }
+        }
+    }
+}
+
+/// Where a node's own terms come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OwnSource {
+    /// The declared (or clarified) license, resolved through the knowledge base.
+    License(LicenseMatch),
+    /// No license, and none needed: a quantized copy or a renamed id is its parent under the parent's
+    /// license.
+    InheritsFromParent,
+    /// No license declared: nobody granted rights to the author's part.
+    Missing,
+    /// The node's metadata is not known (not found, unreachable, ...).
+    Unresolved,
+}
+
+/// A node's own terms and where they come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnTerms {
+    /// The terms.
+    pub terms: Vec<Term>,
+    /// Their source.
+    pub source: OwnSource,
+}
+
+/// The terms a node brings itself, before anything is inherited.
+pub fn own_terms(graph: &Graph, kb: &KnowledgeBase, ix: NodeIndex) -> OwnTerms {
+    let node = graph.node(ix);
+    let has_parents = graph.parents(ix).next().is_some();
+    match &node.resolution {
+        Resolution::Found | Resolution::Curated => {}
+        Resolution::Renamed { to } => {
+            return if has_parents {
+                OwnTerms {
+                    terms: Vec::new(),
+                    source: OwnSource::InheritsFromParent,
+                }
+            } else {
+                OwnTerms {
+                    terms: vec![Term::unknown(format!("renamed to {to}, which was not resolved"))],
+                    source: OwnSource::Unresolved,
+                }
+            };
+        }
+        other => {
+            return OwnTerms {
+                terms: vec![Term::unknown(other.describe())],
+                source: OwnSource::Unresolved,
+            }
+        }
+    }
+    if node.declared.has_license() {
+        let m = kb.resolve(&node.declared);
+        if !m.is_empty() {
+            return OwnTerms {
+                terms: kb.terms_of(&m),
+                source: OwnSource::License(m),
+            };
+        }
+    }
+    if has_parents && is_copy(graph, ix) {
+        return OwnTerms {
+            terms: Vec::new(),
+            source: OwnSource::InheritsFromParent,
+        };
+    }
+    OwnTerms {
+        terms: vec![Term::unknown("no license declared")],
+        source: OwnSource::Missing,
+    }
+}
+
+/// Whether every parent edge of `ix` makes it a copy of its parent (quantized or renamed).
+fn is_copy(graph: &Graph, ix: NodeIndex) -> bool {
+    graph
+        .parents(ix)
+        .all(|(_, r)| matches!(r, Relation::Quantized | Relation::Renamed))
+}
+
+/// An interned term id, valid within one [`Propagation`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TermId(u32);
+
+/// One effective term of a node: the term, the ancestor that introduced it, and whether it is only an
+/// advisory (a dataset term under the lenient dataset policy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Effect {
+    /// The term (see [`Propagation::term`]).
+    pub term: TermId,
+    /// The node whose license introduced it (one of them, when several did).
+    pub origin: NodeIndex,
+    /// True when the term does not bind (reported, not judged).
+    pub advisory: bool,
+}
+
+/// The result of propagating terms over a whole graph.
+#[derive(Debug)]
+pub struct Propagation {
+    policy: DatasetPolicy,
+    terms: Vec<Term>,
+    effective: Vec<Box<[Effect]>>,
+    cycles: Vec<Vec<NodeIndex>>,
+    cycle_of: HashMap<NodeIndex, usize>,
+}
+
+struct Interner<'a> {
+    terms: Vec<Term>,
+    index: HashMap<Term, u32>,
+    own_cache: HashMap<OwnKey<'a>, Box<[u32]>>,
+}
+
+#[derive(PartialEq, Eq, Hash)]
+struct OwnKey<'a> {
+    license: &'a [String],
+    name: Option<&'a str>,
+    link: Option<&'a str>,
+    resolution: u8,
+    copy: bool,
+}
+
+impl Interner<'_> {
+    fn intern(&mut self, t: &Term) -> u32 {
+        if let Some(&i) = self.index.get(t) {
+            return i;
+        }
+        let i = self.terms.len() as u32;
+        self.terms.push(t.clone());
+        self.index.insert(t.clone(), i);
+        i
+    }
+}
+
+impl Propagation {
+    /// Computes the effective terms of every node of `graph`.
+    pub fn run(graph: &Graph, kb: &KnowledgeBase, policy: DatasetPolicy) -> Propagation {
+        let n = graph.node_count();
+        let mut int = Interner {
+            terms: Vec::new(),
+            index: HashMap::new(),
+            own_cache: HashMap::new(),
+        };
+        let keys: Vec<&crate::id::NodeKey> = graph.node_indices().map(|i| &graph.node(i).key).collect();
+
+        // Own terms, interned. Cards with the same license fields share one resolution.
+        let mut own: Vec<Box<[u32]>> = Vec::with_capacity(n);
+        for ix in graph.node_indices() {
+            let node = graph.node(ix);
+            let cacheable = matches!(node.resolution, Resolution::Found | Resolution::Curated)
+                && node.declared.has_license();
+            if cacheable {
+                let key = OwnKey {
+                    license: &node.declared.license,
+                    name: node.declared.license_name.as_deref(),
+                    link: node.declared.license_link.as_deref(),
+                    resolution: 0,
+                    copy: false,
+                };
+                if let Some(ids) = int.own_cache.get(&key) {
+                    own.push(ids.clone());
+                    continue;
+                }
+                let ids: Box<[u32]> = own_terms(graph, kb, ix).terms.iter().map(|t| int.intern(t)).collect();
+                int.own_cache.insert(key, ids.clone());
+                own.push(ids);
+            } else {
+                let ids: Box<[u32]> = own_terms(graph, kb, ix).terms.iter().map(|t| int.intern(t)).collect();
+                own.push(ids);
+            }
+        }
+
+        let mut effective: Vec<Box<[Effect]>> = vec![Box::default(); n];
+        let mut cycles = Vec::new();
+        let mut cycle_of = HashMap::new();
+        let g = graph.petgraph();
+        let mut sccs = tarjan_scc(g);
+        sccs.reverse(); // tarjan yields reverse topological order
+        let mut acc: Vec<Effect> = Vec::new();
+        for scc in sccs {
+            acc.clear();
+            let is_cycle = scc.len() > 1 || g.contains_edge(scc[0], scc[0]);
+            let members = &scc;
+            for &m in members {
+                for &t in own[m.index()].iter() {
+                    acc.push(Effect {
+                        term: TermId(t),
+                        origin: m,
+                        advisory: false,
+                    });
+                }
+                for (p, rel) in graph.parents(m) {
+                    if is_cycle && members.contains(&p) {
+                        continue;
+                    }
+                    for e in effective[p.index()].iter() {
+                        let kind = int.terms[e.term.0 as usize].kind();
+                        match pass(rel, kind, policy) {
+                            Pass::Stop => {}
+                            Pass::Bind => acc.push(*e),
+                            Pass::Advise => acc.push(Effect { advisory: true, ..*e }),
+                        }
+                    }
+                }
+            }
+            if is_cycle {
+                let mut sorted: Vec<NodeIndex> = members.clone();
+                sorted.sort_by(|a, b| keys[a.index()].cmp(keys[b.index()]));
+                let names: Vec<String> = sorted.iter().map(|m| keys[m.index()].id.clone()).collect();
+                let why = if names.len() == 1 {
+                    format!("cycle: {} names itself as its own base", names[0])
+                } else {
+                    format!("cycle in declared ancestry: {}", names.join(" ↔ "))
+                };
+                let t = int.intern(&Term::unknown(why));
+                acc.push(Effect {
+                    term: TermId(t),
+                    origin: sorted[0],
+                    advisory: false,
+                });
+                for &m in &sorted {
+                    cycle_of.insert(m, cycles.len());
+                }
+                cycles.push(sorted);
+            }
+            for &m in members {
+                let set = canonical(&acc, m, &keys);
+                effective[m.index()] = set;
+            }
+        }
+        Propagation {
+            policy,
+            terms: int.terms,
+            effective,
+            cycles,
+            cycle_of,
+        }
+    }
+
+    /// The dataset policy this propagation used.
+    pub fn dataset_policy(&self) -> DatasetPolicy {
+        self.policy
+    }
+
+    /// The term behind an id.
+    pub fn term(&self, id: TermId) -> &Term {
+        &self.terms[id.0 as usize]
+    }
+
+    /// The effective terms of a node (binding and advisory), one entry per distinct term.
+    pub fn effective(&self, ix: NodeIndex) -> &[Effect] {
+        &self.effective[ix.index()]
+    }
+
+    /// Whether `ix` carries `term` (binding, not advisory).
+    pub fn binds(&self, ix: NodeIndex, term: &Term) -> bool {
+        self.effective(ix)
+            .iter()
+            .any(|e| !e.advisory && self.term(e.term) == term)
+    }
+
+    /// Every cycle found, as sorted member lists.
+    pub fn cycles(&self) -> &[Vec<NodeIndex>] {
+        &self.cycles
+    }
+
+    /// The cycle `ix` is on, if any.
+    pub fn cycle_of(&self, ix: NodeIndex) -> Option<&[NodeIndex]> {
+        self.cycle_of.get(&ix).map(|&i| self.cycles[i].as_slice())
+    }
+
+    /// Every ancestor of `node` (itself included) that introduces `term` with a path of edges along which
+    /// the term travels, each as the path from `node` up to that ancestor.
+    ///
+    /// Computed on demand by a breadth-first walk upward, so paths are shortest and cost nothing for
+    /// nodes nobody asks about.
+    pub fn explain(&self, graph: &Graph, kb: &KnowledgeBase, node: NodeIndex, term: &Term) -> Vec<Path> {
+        let kind = term.kind();
+        // prev[n] = (child we came from, relation of edge n → child)
+        let mut prev: HashMap<NodeIndex, Option<(NodeIndex, Relation)>> = HashMap::new();
+        let mut queue = VecDeque::from([node]);
+        prev.insert(node, None);
+        let mut out = Vec::new();
+        while let Some(n) = queue.pop_front() {
+            let introduces = own_terms(graph, kb, n).terms.iter().any(|t| t == term)
+                || (kind == TermKind::Unknown
+                    && self.cycle_of(n).is_some_and(|c| c[0] == n)
+                    && self.effective(n).iter().any(|e| e.origin == n && self.term(e.term) == term));
+            if introduces {
+                out.push(self.path_to(&prev, n));
+            }
+            for (p, rel) in graph.parents(n) {
+                if pass(rel, kind, self.policy) == Pass::Stop || prev.contains_key(&p) {
+                    continue;
+                }
+                prev.insert(p, Some((n, rel)));
+                queue.push_back(p);
+            }
+        }
+        out
+    }
+
+    fn path_to(&self, prev: &HashMap<NodeIndex, Option<(NodeIndex, Relation)>>, origin: NodeIndex) -> Path {
+        // Walk from the origin back down to the queried node, then reverse.
+        let mut steps = Vec::new();
+        let mut advisory = false;
+        let mut cur = origin;
+        while let Some(Some((child, rel))) = prev.get(&cur) {
+            steps.push(Step {
+                node: *child,
+                relation: Some(*rel),
+            });
+            if *rel == Relation::TrainedOn && self.policy == DatasetPolicy::Lenient {
+                advisory = true;
+            }
+            cur = *child;
+        }
+        steps.reverse();
+        steps.push(Step {
+            node: origin,
+            relation: None,
+        });
+        Path {
+            origin,
+            steps,
+            advisory,
+        }
+    }
+}
+
+/// One node on a path, with the relation of the edge from the next node up (its parent on the path).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// The node.
+    pub node: NodeIndex,
+    /// How this node derives from the next one on the path (`None` for the origin).
+    pub relation: Option<Relation>,
+}
+
+/// The chain from a queried node up to the ancestor that introduced a term.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Path {
+    /// The ancestor that introduced the term.
+    pub origin: NodeIndex,
+    /// From the queried node (first) to the origin (last).
+    pub steps: Vec<Step>,
+    /// Whether the term reaches the queried node as an advisory only.
+    pub advisory: bool,
+}
+
+/// Sorts and reduces raw effects to one per term: binding beats advisory; an inherited origin beats the
+/// node itself (a derivative that re-declares its parent's license did not introduce the term); among
+/// the rest the smallest key wins, so the result does not depend on insertion order.
+fn canonical(acc: &[Effect], node: NodeIndex, keys: &[&crate::id::NodeKey]) -> Box<[Effect]> {
+    let mut v: Vec<Effect> = acc.to_vec();
+    v.sort_by(|a, b| {
+        a.term
+            .cmp(&b.term)
+            .then(a.advisory.cmp(&b.advisory))
+            .then((a.origin == node).cmp(&(b.origin == node)))
+            .then_with(|| keys[a.origin.index()].cmp(keys[b.origin.index()]))
+    });
+    v.dedup_by(|later, first| later.term == first.term);
+    v.into_boxed_slice()
+}

@@ -1,0 +1,567 @@
+//! Verdicts and conflicts: what the effective terms of a node mean for commercial use, with reasons.
+
+use crate::graph::{ClarifySource, Declared, Graph, NodeIndex, Relation, Resolution};
+use crate::id::{NodeKey, RepoKind};
+use crate::license::KnowledgeBase;
+use crate::propagate::{own_terms, DatasetPolicy, OwnSource, Propagation};
+use crate::terms::{Term, TermKind};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// May this be used commercially? Ordered from best to worst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Every license in the lineage permits commercial use without conditions beyond notices.
+    Permitted,
+    /// Permitted under conditions (use policy, thresholds, attribution, ...), listed.
+    Conditional,
+    /// A license in the lineage forbids it (non-commercial, or a derivative of a no-derivatives work).
+    Forbidden,
+    /// Part of the lineage is unknown; never read as permission.
+    Unknown,
+}
+
+impl Verdict {
+    /// Every verdict.
+    pub const ALL: [Verdict; 4] = [
+        Verdict::Permitted,
+        Verdict::Conditional,
+        Verdict::Forbidden,
+        Verdict::Unknown,
+    ];
+
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Permitted => "permitted",
+            Verdict::Conditional => "conditional",
+            Verdict::Forbidden => "forbidden",
+            Verdict::Unknown => "unknown",
+        }
+    }
+
+    /// Parses a kebab-case name.
+    pub fn parse(s: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// How restrictive the verdict is: permitted 0, conditional 1, unknown 2, forbidden 3.
+    ///
+    /// Used to say that adding facts never loosens a verdict: a forbidden lineage stays forbidden even
+    /// if an unknown part is found later, because the first-match rule puts forbidden before unknown.
+    pub fn severity(self) -> u8 {
+        match self {
+            Verdict::Permitted => 0,
+            Verdict::Conditional => 1,
+            Verdict::Unknown => 2,
+            Verdict::Forbidden => 3,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The stable code of a conflict (a finding about metadata, not an error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConflictCode {
+    /// The declared license is more permissive than what the node inherits.
+    DeclaredMorePermissive,
+    /// The node inherits share-alike(L) but declares something else.
+    ShareAlikeMismatch,
+    /// The node derives from a no-derivatives work.
+    NoDerivativesViolated,
+    /// The node inherits a name-prefix duty its name does not meet.
+    NamePrefixMissing,
+    /// The node declares another version of the license it inherits.
+    LicenseVersionMismatch,
+    /// The node is on a cycle of declared bases.
+    Cycle,
+    /// Some ancestor could not be resolved (missing, gated, unreachable, unparseable, not crawled).
+    UnresolvedAncestor,
+    /// The node's own card could not be parsed.
+    CardUnparseable,
+    /// The card says something the curated catalog knows to be wrong.
+    CardContradictsCatalog,
+}
+
+impl ConflictCode {
+    /// Every code.
+    pub const ALL: [ConflictCode; 9] = [
+        ConflictCode::DeclaredMorePermissive,
+        ConflictCode::ShareAlikeMismatch,
+        ConflictCode::NoDerivativesViolated,
+        ConflictCode::NamePrefixMissing,
+        ConflictCode::LicenseVersionMismatch,
+        ConflictCode::Cycle,
+        ConflictCode::UnresolvedAncestor,
+        ConflictCode::CardUnparseable,
+        ConflictCode::CardContradictsCatalog,
+    ];
+
+    /// The kebab-case code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictCode::DeclaredMorePermissive => "declared-more-permissive",
+            ConflictCode::ShareAlikeMismatch => "share-alike-mismatch",
+            ConflictCode::NoDerivativesViolated => "no-derivatives-violated",
+            ConflictCode::NamePrefixMissing => "name-prefix-missing",
+            ConflictCode::LicenseVersionMismatch => "license-version-mismatch",
+            ConflictCode::Cycle => "cycle",
+            ConflictCode::UnresolvedAncestor => "unresolved-ancestor",
+            ConflictCode::CardUnparseable => "card-unparseable",
+            ConflictCode::CardContradictsCatalog => "card-contradicts-catalog",
+        }
+    }
+
+    /// Parses a kebab-case code.
+    pub fn parse(s: &str) -> Option<ConflictCode> {
+        ConflictCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for ConflictCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A metadata problem found on a node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// Stable code.
+    pub code: ConflictCode,
+    /// A human sentence.
+    pub message: String,
+}
+
+/// One node on an explanation path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathStep {
+    /// The node.
+    pub node: NodeKey,
+    /// How it derives from the next node on the path (absent on the origin).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relation: Option<Relation>,
+}
+
+/// Why a term applies: the term, the ancestor that introduced it under which license, and the path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    /// The term.
+    pub term: Term,
+    /// The node whose license introduced the term.
+    pub origin: NodeKey,
+    /// The origin's license as resolved (knowledge-base ids, or the raw string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// From the assessed node (first) to the origin (last).
+    pub path: Vec<PathStep>,
+    /// True when the term only advises (dataset terms under the lenient policy).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub advisory: bool,
+    /// Facts from the catalog or the policy that this reason relies on (`curated: ...`).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub clarified: Vec<String>,
+    /// A human sentence.
+    pub message: String,
+}
+
+/// An ancestor whose metadata could not be resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unresolved {
+    /// The node.
+    pub node: NodeKey,
+    /// What happened.
+    pub status: String,
+}
+
+/// The judgement of one node: verdict, conditions, reasons, conflicts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// The node.
+    pub node: NodeKey,
+    /// The revision its card was read at.
+    pub revision: Option<String>,
+    /// What its card declares.
+    pub declared: Declared,
+    /// The verdict on commercial use.
+    pub commercial: Verdict,
+    /// One sentence that states the verdict and its main reason.
+    pub summary: String,
+    /// Conditions to meet (and notices to ship), each with its origin.
+    pub conditions: Vec<Reason>,
+    /// The terms that decided the verdict.
+    pub reasons: Vec<Reason>,
+    /// Terms that reach the node as advisories only.
+    pub advisories: Vec<Reason>,
+    /// Metadata problems on this node.
+    pub conflicts: Vec<Conflict>,
+    /// Ancestors (or the node itself) whose metadata could not be resolved.
+    pub unresolved: Vec<Unresolved>,
+    /// The dataset policy the verdict was computed under.
+    pub dataset_policy: DatasetPolicy,
+}
+
+impl Assessment {
+    /// Every term kind the conditions carry.
+    pub fn condition_kinds(&self) -> BTreeSet<TermKind> {
+        self.conditions.iter().map(|r| r.term.kind()).collect()
+    }
+}
+
+/// A label for a node's own license: knowledge-base ids and raw strings, or why there is none.
+pub fn license_label(graph: &Graph, kb: &KnowledgeBase, ix: NodeIndex) -> Option<String> {
+    match own_terms(graph, kb, ix).source {
+        OwnSource::License(m) => {
+            let mut parts = m.ids.clone();
+            parts.extend(m.unresolved.iter().cloned());
+            Some(parts.join(", "))
+        }
+        OwnSource::Missing => Some("no license declared".into()),
+        OwnSource::InheritsFromParent | OwnSource::Unresolved => None,
+    }
+}
+
+/// Judges one node of a propagated graph.
+pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeIndex) -> Assessment {
+    let node = graph.node(ix);
+    let own = own_terms(graph, kb, ix);
+    let mut binding: Vec<(Term, NodeIndex)> = Vec::new();
+    let mut advisory: Vec<Term> = Vec::new();
+    for e in prop.effective(ix) {
+        let t = prop.term(e.term).clone();
+        if e.advisory {
+            advisory.push(t);
+        } else {
+            binding.push((t, e.origin));
+        }
+    }
+    binding.sort();
+    advisory.sort();
+
+    let reason = |t: &Term| -> Vec<Reason> { reasons_for(graph, prop, kb, ix, t) };
+
+    let is_derivative_nd = |t: &Term, origin: NodeIndex| *t == Term::NoDerivatives && origin != ix;
+    let forbidding: Vec<&Term> = binding
+        .iter()
+        .filter(|(t, o)| *t == Term::NonCommercial || is_derivative_nd(t, *o))
+        .map(|(t, _)| t)
+        .collect();
+    let unknowns: Vec<&Term> = binding
+        .iter()
+        .filter(|(t, _)| t.kind() == TermKind::Unknown)
+        .map(|(t, _)| t)
+        .collect();
+    let condition_terms: Vec<&Term> = binding
+        .iter()
+        .filter(|(t, o)| t.kind().is_condition() || (*t == Term::NoDerivatives && *o == ix))
+        .map(|(t, _)| t)
+        .collect();
+    let notice_terms: Vec<&Term> = binding
+        .iter()
+        .filter(|(t, _)| *t == Term::Notice)
+        .map(|(t, _)| t)
+        .collect();
+
+    let commercial = if !forbidding.is_empty() {
+        Verdict::Forbidden
+    } else if !unknowns.is_empty() {
+        Verdict::Unknown
+    } else if !condition_terms.is_empty() {
+        Verdict::Conditional
+    } else {
+        Verdict::Permitted
+    };
+
+    let mut conditions: Vec<Reason> = Vec::new();
+    for t in condition_terms.iter().chain(&notice_terms) {
+        conditions.extend(reason(t));
+    }
+    let decisive: Vec<&Term> = match commercial {
+        Verdict::Forbidden => forbidding,
+        Verdict::Unknown => unknowns,
+        Verdict::Conditional => condition_terms,
+        Verdict::Permitted => Vec::new(),
+    };
+    let reasons: Vec<Reason> = match commercial {
+        Verdict::Conditional => conditions
+            .iter()
+            .filter(|r| r.term != Term::Notice)
+            .cloned()
+            .collect(),
+        _ => decisive.iter().flat_map(|t| reason(t)).collect(),
+    };
+    let advisories: Vec<Reason> = advisory.iter().flat_map(|t| reason(t)).collect();
+
+    let unresolved = unresolved_ancestry(graph, ix);
+    let conflicts = conflicts(graph, prop, kb, ix, &own.source, &binding, &unresolved);
+    let summary = summarise(graph, node.key.kind, commercial, &reasons, &advisories);
+
+    Assessment {
+        node: node.key.clone(),
+        revision: node.revision.clone(),
+        declared: node.declared.clone(),
+        commercial,
+        summary,
+        conditions,
+        reasons,
+        advisories,
+        conflicts,
+        unresolved,
+        dataset_policy: prop.dataset_policy(),
+    }
+}
+
+fn reasons_for(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeIndex, t: &Term) -> Vec<Reason> {
+    let paths = prop.explain(graph, kb, ix, t);
+    paths
+        .into_iter()
+        .map(|p| {
+            let origin = graph.node(p.origin);
+            let license = license_label(graph, kb, p.origin);
+            let steps: Vec<PathStep> = p
+                .steps
+                .iter()
+                .map(|s| PathStep {
+                    node: graph.node(s.node).key.clone(),
+                    relation: s.relation,
+                })
+                .collect();
+            let clarified = p
+                .steps
+                .iter()
+                .flat_map(|s| graph.node(s.node).clarifications.iter())
+                .map(|c| match &c.source {
+                    ClarifySource::Catalog { source } => format!("curated: {} ({source})", c.message),
+                    ClarifySource::Policy { reason } => format!("clarified by policy: {} ({reason})", c.message),
+                })
+                .collect();
+            let via = if steps.len() > 2 {
+                let mid: Vec<String> = steps[1..steps.len() - 1].iter().map(|s| s.node.to_string()).collect();
+                format!(" via {}", mid.join(" ← "))
+            } else {
+                String::new()
+            };
+            let lic = license.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
+            let message = if p.origin == ix {
+                format!("{t}: from its own license{lic}")
+            } else {
+                format!("{t}: inherited from {}{lic}{via}", origin.key)
+            };
+            Reason {
+                term: t.clone(),
+                origin: origin.key.clone(),
+                license,
+                path: steps,
+                advisory: p.advisory,
+                clarified,
+                message,
+            }
+        })
+        .collect()
+}
+
+fn unresolved_ancestry(graph: &Graph, ix: NodeIndex) -> Vec<Unresolved> {
+    let mut out: Vec<Unresolved> = graph
+        .ancestors(ix)
+        .into_iter()
+        .filter_map(|a| {
+            let n = graph.node(a);
+            match n.resolution {
+                Resolution::Found | Resolution::Curated | Resolution::Renamed { .. } => None,
+                ref r => Some(Unresolved {
+                    node: n.key.clone(),
+                    status: r.describe(),
+                }),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.node.cmp(&b.node));
+    out
+}
+
+fn conflicts(
+    graph: &Graph,
+    prop: &Propagation,
+    kb: &KnowledgeBase,
+    ix: NodeIndex,
+    own: &OwnSource,
+    binding: &[(Term, NodeIndex)],
+    unresolved: &[Unresolved],
+) -> Vec<Conflict> {
+    let node = graph.node(ix);
+    let mut out = Vec::new();
+    let inherited: Vec<&(Term, NodeIndex)> = binding.iter().filter(|(_, o)| *o != ix).collect();
+    let key_of = |o: NodeIndex| graph.node(o).key.to_string();
+    let lic_of = |o: NodeIndex| license_label(graph, kb, o).map(|l| format!(" ({l})")).unwrap_or_default();
+
+    if let OwnSource::License(m) = own {
+        if !m.ids.is_empty() {
+            let declared = m.ids.join(", ");
+            let own_kinds: BTreeSet<TermKind> = own_terms(graph, kb, ix).terms.iter().map(Term::kind).collect();
+            let missing: Vec<String> = inherited
+                .iter()
+                .filter(|(t, _)| !matches!(t.kind(), TermKind::Notice | TermKind::Unknown))
+                .filter(|(t, _)| !own_kinds.contains(&t.kind()))
+                .map(|(t, o)| format!("{t} from {}{}", key_of(*o), lic_of(*o)))
+                .collect();
+            if !missing.is_empty() {
+                out.push(Conflict {
+                    code: ConflictCode::DeclaredMorePermissive,
+                    message: format!(
+                        "declares {declared} but inherits {}",
+                        missing.join("; ")
+                    ),
+                });
+            }
+            for (t, o) in &inherited {
+                if let Term::ShareAlike { license } = t {
+                    if !kb.satisfies_share_alike(license, &m.ids) {
+                        out.push(Conflict {
+                            code: ConflictCode::ShareAlikeMismatch,
+                            message: format!(
+                                "inherits share-alike({license}) from {} but declares {declared}",
+                                key_of(*o)
+                            ),
+                        });
+                    }
+                }
+            }
+            // Another version of a license family it inherits.
+            let families: Vec<(&str, &str)> = m
+                .ids
+                .iter()
+                .filter_map(|id| kb.get(id).and_then(|e| e.family.as_deref().map(|f| (f, id.as_str()))))
+                .collect();
+            let mut seen = BTreeSet::new();
+            for (_, o) in &inherited {
+                if !seen.insert(*o) {
+                    continue;
+                }
+                if let OwnSource::License(om) = own_terms(graph, kb, *o).source {
+                    for oid in &om.ids {
+                        let Some(of) = kb.get(oid).and_then(|e| e.family.as_deref()) else { continue };
+                        for (f, id) in &families {
+                            if *f == of && *id != oid && !m.ids.contains(oid) {
+                                out.push(Conflict {
+                                    code: ConflictCode::LicenseVersionMismatch,
+                                    message: format!(
+                                        "declares {id} but derives from {} under {oid}",
+                                        key_of(*o)
+                                    ),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    for (t, o) in &inherited {
+        match t {
+            Term::NoDerivatives => out.push(Conflict {
+                code: ConflictCode::NoDerivativesViolated,
+                message: format!(
+                    "derives from {}{}, whose license forbids distributing derivatives",
+                    key_of(*o),
+                    lic_of(*o)
+                ),
+            }),
+            Term::NamePrefix { prefix } => {
+                let is_copy = graph
+                    .parents(ix)
+                    .all(|(_, r)| matches!(r, Relation::Quantized | Relation::Renamed));
+                let same_org = node.key.org().is_some() && node.key.org() == graph.node(*o).key.org();
+                let named = node
+                    .key
+                    .name()
+                    .to_lowercase()
+                    .starts_with(&prefix.to_lowercase());
+                if node.key.kind == RepoKind::Model && !is_copy && !same_org && !named {
+                    out.push(Conflict {
+                        code: ConflictCode::NamePrefixMissing,
+                        message: format!(
+                            "the license of {} requires derivative names to start with {prefix:?}; {:?} does not",
+                            key_of(*o),
+                            node.key.name()
+                        ),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    if let Some(cycle) = prop.cycle_of(ix) {
+        let names: Vec<String> = cycle.iter().map(|c| graph.node(*c).key.id.clone()).collect();
+        out.push(Conflict {
+            code: ConflictCode::Cycle,
+            message: if names.len() == 1 {
+                format!("{} names itself as its base model; its real ancestry is unknown", names[0])
+            } else {
+                format!(
+                    "declared bases form a cycle ({}); the real ancestry is unknown",
+                    names.join(" ↔ ")
+                )
+            },
+        });
+    }
+    let ancestors: Vec<&Unresolved> = unresolved.iter().filter(|u| u.node != node.key).collect();
+    if !ancestors.is_empty() {
+        let list: Vec<String> = ancestors.iter().map(|u| format!("{} ({})", u.node, u.status)).collect();
+        out.push(Conflict {
+            code: ConflictCode::UnresolvedAncestor,
+            message: format!("ancestry not fully known: {}", list.join("; ")),
+        });
+    }
+    if let Resolution::Unparseable { why } = &node.resolution {
+        out.push(Conflict {
+            code: ConflictCode::CardUnparseable,
+            message: format!("the card of {} could not be parsed: {why}", node.key),
+        });
+    }
+    for c in &node.clarifications {
+        if let (ClarifySource::Catalog { source }, Some(card)) = (&c.source, &c.replaced) {
+            out.push(Conflict {
+                code: ConflictCode::CardContradictsCatalog,
+                message: format!(
+                    "the card says {} = {card}, the curated catalog says otherwise: {} ({source})",
+                    c.field, c.message
+                ),
+            });
+        }
+    }
+    out
+}
+
+fn summarise(
+    graph: &Graph,
+    kind: RepoKind,
+    v: Verdict,
+    reasons: &[Reason],
+    advisories: &[Reason],
+) -> String {
+    let _ = graph;
+    let what = match kind {
+        RepoKind::Model => "commercial use",
+        RepoKind::Dataset => "commercial use of this dataset",
+    };
+    let first = reasons.first().map(|r| r.message.as_str());
+    match (v, first) {
+        (Verdict::Permitted, _) if !advisories.is_empty() => format!(
+            "permitted: every binding license allows {what}; advisory: {}",
+            advisories[0].message
+        ),
+        (Verdict::Permitted, _) => format!("permitted: every license in the lineage allows {what}"),
+        (v, Some(m)) => format!("{v}: {m}"),
+        (v, None) => format!("{v}"),
+    }
+}
