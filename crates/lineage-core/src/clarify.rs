@@ -29,6 +29,8 @@ pub struct Fact {
     pub datasets: Option<Vec<String>>,
     /// Removed or renamed.
     pub status: Option<RepoStatus>,
+    /// License changes over the repo's history, oldest first, as sentences.
+    pub license_changes: Vec<String>,
     /// Who asserts it and on what ground.
     pub source: ClarifySource,
     /// One sentence: what the fact is and why it exists.
@@ -45,6 +47,7 @@ impl Fact {
             relation: None,
             datasets: None,
             status: None,
+            license_changes: Vec::new(),
             source,
             note: note.into(),
         }
@@ -98,6 +101,12 @@ impl Clarifications {
     /// as a [`Clarification`] (with what the card said, when the fact contradicts it).
     pub fn apply(&self, node: &mut Node) {
         let facts = self.facts(&node.key).to_vec();
+        if facts.is_empty() {
+            return;
+        }
+        if node.card_declared.is_none() && node.resolution == Resolution::Found {
+            node.card_declared = Some(node.declared.clone());
+        }
         let mut done_license = false;
         let mut done_base = false;
         let mut done_datasets = false;
@@ -136,6 +145,29 @@ impl Clarifications {
                 if let Some(r) = f.relation {
                     node.declared.base_model_relation = Some(r.as_str().to_string());
                 }
+            }
+            for change in &f.license_changes {
+                node.clarifications.push(Clarification {
+                    field: "license_change".into(),
+                    message: format!(
+                        "{}: {change}; copies and derivatives made before the change may carry the older license",
+                        node.key.id
+                    ),
+                    source: f.source.clone(),
+                    replaced: None,
+                });
+            }
+            if let Some(status) = &f.status {
+                let message = match status {
+                    RepoStatus::Removed => format!("{} has been removed from the Hub: {}", node.key.id, f.note),
+                    RepoStatus::Renamed(to) => format!("{} was renamed to {to}", node.key.id),
+                };
+                node.clarifications.push(Clarification {
+                    field: "status".into(),
+                    message,
+                    source: f.source.clone(),
+                    replaced: None,
+                });
             }
             if let (Some(ds), false) = (&f.datasets, done_datasets) {
                 done_datasets = true;

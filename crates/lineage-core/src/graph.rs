@@ -228,9 +228,17 @@ pub struct Node {
     pub gated: bool,
     /// Facts from the catalog or the policy that changed or completed the card.
     pub clarifications: Vec<Clarification>,
+    /// What the card itself declared, kept when a clarification changed `declared`, so that
+    /// conflicts speak of the card's own claim.
+    pub card_declared: Option<Declared>,
 }
 
 impl Node {
+    /// What the card itself declared (before any clarification).
+    pub fn card(&self) -> &Declared {
+        self.card_declared.as_ref().unwrap_or(&self.declared)
+    }
+
     /// A node whose metadata has not been fetched (yet): `not-crawled`.
     pub fn placeholder(key: NodeKey) -> Node {
         Node {
@@ -242,6 +250,7 @@ impl Node {
             },
             gated: false,
             clarifications: Vec::new(),
+            card_declared: None,
         }
     }
 

@@ -372,11 +372,17 @@ impl Propagation {
             }
             for (p, rel) in graph.parents(n) {
                 if pass(rel, kind, self.policy) == Pass::Stop || prev.contains_key(&p) {
+
                     continue;
                 }
                 prev.insert(p, Some((n, rel)));
                 queue.push_back(p);
             }
+        }
+        // A derivative that re-declares its parent's license did not introduce the term: show the
+        // ancestors, and the node itself only when nobody above it introduces the term.
+        if out.len() > 1 {
+            out.retain(|p| p.origin != node);
         }
         out
     }
@@ -444,3 +450,6 @@ fn canonical(acc: &[Effect], node: NodeIndex, keys: &[&crate::id::NodeKey]) -> B
     v.dedup_by(|later, first| later.term == first.term);
     v.into_boxed_slice()
 }
+
+#[cfg(test)]
+mod tests;

@@ -232,7 +232,6 @@ pub fn license_label(graph: &Graph, kb: &KnowledgeBase, ix: NodeIndex) -> Option
 /// Judges one node of a propagated graph.
 pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeIndex) -> Assessment {
     let node = graph.node(ix);
-    let own = own_terms(graph, kb, ix);
     let mut binding: Vec<(Term, NodeIndex)> = Vec::new();
     let mut advisory: Vec<Term> = Vec::new();
     for e in prop.effective(ix) {
@@ -301,7 +300,7 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
     let advisories: Vec<Reason> = advisory.iter().flat_map(|t| reason(t)).collect();
 
     let unresolved = unresolved_ancestry(graph, ix);
-    let conflicts = conflicts(graph, prop, kb, ix, &own.source, &binding, &unresolved);
+    let conflicts = conflicts(graph, prop, kb, ix, &binding, &unresolved);
     let summary = summarise(graph, node.key.kind, commercial, &reasons, &advisories);
 
     Assessment {
@@ -392,7 +391,6 @@ fn conflicts(
     prop: &Propagation,
     kb: &KnowledgeBase,
     ix: NodeIndex,
-    own: &OwnSource,
     binding: &[(Term, NodeIndex)],
     unresolved: &[Unresolved],
 ) -> Vec<Conflict> {
@@ -402,23 +400,30 @@ fn conflicts(
     let key_of = |o: NodeIndex| graph.node(o).key.to_string();
     let lic_of = |o: NodeIndex| license_label(graph, kb, o).map(|l| format!(" ({l})")).unwrap_or_default();
 
-    if let OwnSource::License(m) = own {
-        if !m.ids.is_empty() {
+    // Conflicts about the declared license speak of what the card itself says; when a clarification
+    // replaced it, the whole effective set (own clarified terms included) is what the card understates.
+    let card = node.card();
+    let overridden = node.card_declared.is_some();
+    let card_match = if card.has_license() { Some(kb.resolve(card)) } else { None };
+    if let Some(m) = card_match.as_ref().filter(|m| !m.ids.is_empty()) {
+        {
             let declared = m.ids.join(", ");
-            let own_kinds: BTreeSet<TermKind> = own_terms(graph, kb, ix).terms.iter().map(Term::kind).collect();
-            let missing: Vec<String> = inherited
+            let own_kinds: BTreeSet<TermKind> = kb.terms_of(m).iter().map(Term::kind).collect();
+            let compared: Vec<&(Term, NodeIndex)> = binding
+                .iter()
+                .filter(|(_, o)| overridden || *o != ix)
+                .collect();
+            let missing: Vec<String> = compared
                 .iter()
                 .filter(|(t, _)| !matches!(t.kind(), TermKind::Notice | TermKind::Unknown))
                 .filter(|(t, _)| !own_kinds.contains(&t.kind()))
                 .map(|(t, o)| format!("{t} from {}{}", key_of(*o), lic_of(*o)))
                 .collect();
             if !missing.is_empty() {
+                let verb = if overridden { "is really bound by" } else { "inherits" };
                 out.push(Conflict {
                     code: ConflictCode::DeclaredMorePermissive,
-                    message: format!(
-                        "declares {declared} but inherits {}",
-                        missing.join("; ")
-                    ),
+                    message: format!("declares {declared} but {verb} {}", missing.join("; ")),
                 });
             }
             for (t, o) in &inherited {
