@@ -17,16 +17,21 @@
 //! assert!(a.conflicts.iter().any(|c| c.code.as_str() == "declared-more-permissive"));
 //! ```
 
+pub mod catalog;
 pub mod clarify;
+pub mod export;
 pub mod graph;
 pub mod id;
 pub mod license;
+pub mod policy;
 pub mod propagate;
 pub mod terms;
 pub mod verdict;
 
 pub use clarify::{Clarifications, Fact, RepoStatus};
-pub use graph::{Clarification, ClarifySource, Declared, Graph, Node, NodeIndex, Relation, Resolution};
+pub use graph::{
+    Clarification, ClarifySource, Declared, Graph, Node, NodeIndex, Relation, Resolution,
+};
 pub use id::{parse_card_ref, parse_repo_ref, IdError, NodeKey, RepoKind, RepoRef};
 pub use license::{KbError, KnowledgeBase, LicenseEntry, LicenseMatch};
 pub use propagate::{DatasetPolicy, Propagation};

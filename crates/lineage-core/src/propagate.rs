@@ -9,7 +9,8 @@
 use crate::graph::{Graph, NodeIndex, Relation, Resolution};
 use crate::license::{KnowledgeBase, LicenseMatch};
 use crate::terms::{Term, TermKind};
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::TarjanScc;
+use petgraph::visit::Reversed;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -120,7 +121,9 @@ pub fn own_terms(graph: &Graph, kb: &KnowledgeBase, ix: NodeIndex) -> OwnTerms {
                 }
             } else {
                 OwnTerms {
-                    terms: vec![Term::unknown(format!("renamed to {to}, which was not resolved"))],
+                    terms: vec![Term::unknown(format!(
+                        "renamed to {to}, which was not resolved"
+                    ))],
                     source: OwnSource::Unresolved,
                 }
             };
@@ -181,11 +184,14 @@ pub struct Effect {
 pub struct Propagation {
     policy: DatasetPolicy,
     terms: Vec<Term>,
-    effective: Vec<Box<[Effect]>>,
+    /// Effective sets of all nodes, back to back; `spans[node]` is (start, len) into it.
+    arena: Vec<Effect>,
+    spans: Vec<(u32, u32)>,
     cycles: Vec<Vec<NodeIndex>>,
     cycle_of: HashMap<NodeIndex, usize>,
 }
 
+/// Interns terms and caches the own terms of cards with identical license fields.
 struct Interner<'a> {
     terms: Vec<Term>,
     index: HashMap<Term, u32>,
@@ -197,11 +203,9 @@ struct OwnKey<'a> {
     license: &'a [String],
     name: Option<&'a str>,
     link: Option<&'a str>,
-    resolution: u8,
-    copy: bool,
 }
 
-impl Interner<'_> {
+impl<'a> Interner<'a> {
     fn intern(&mut self, t: &Term) -> u32 {
         if let Some(&i) = self.index.get(t) {
             return i;
@@ -211,83 +215,103 @@ impl Interner<'_> {
         self.index.insert(t.clone(), i);
         i
     }
+
+    /// Pushes the own terms of `ix` (origin `ix`) onto `acc`.
+    fn push_own(
+        &mut self,
+        graph: &'a Graph,
+        kb: &KnowledgeBase,
+        ix: NodeIndex,
+        acc: &mut Vec<Effect>,
+    ) {
+        let node = graph.node(ix);
+        let cacheable = matches!(node.resolution, Resolution::Found | Resolution::Curated)
+            && node.declared.has_license();
+        let push = |acc: &mut Vec<Effect>, ids: &[u32]| {
+            acc.extend(ids.iter().map(|&t| Effect {
+                term: TermId(t),
+                origin: ix,
+                advisory: false,
+            }))
+        };
+        if cacheable {
+            let key = OwnKey {
+                license: &node.declared.license,
+                name: node.declared.license_name.as_deref(),
+                link: node.declared.license_link.as_deref(),
+            };
+            if let Some(ids) = self.own_cache.get(&key) {
+                push(acc, ids);
+                return;
+            }
+            let ids: Box<[u32]> = own_terms(graph, kb, ix)
+                .terms
+                .iter()
+                .map(|t| self.intern(t))
+                .collect();
+            push(acc, &ids);
+            self.own_cache.insert(key, ids);
+        } else {
+            let ids: Vec<u32> = own_terms(graph, kb, ix)
+                .terms
+                .iter()
+                .map(|t| self.intern(t))
+                .collect();
+            push(acc, &ids);
+        }
+    }
 }
 
 impl Propagation {
     /// Computes the effective terms of every node of `graph`.
+    ///
+    /// Tarjan's algorithm on the reversed graph yields strongly connected components parents-first,
+    /// so each component is finished when it is emitted and its sets go straight into one arena.
     pub fn run(graph: &Graph, kb: &KnowledgeBase, policy: DatasetPolicy) -> Propagation {
         let n = graph.node_count();
+        let g = graph.petgraph();
         let mut int = Interner {
             terms: Vec::new(),
             index: HashMap::new(),
             own_cache: HashMap::new(),
         };
-        let keys: Vec<&crate::id::NodeKey> = graph.node_indices().map(|i| &graph.node(i).key).collect();
-
-        // Own terms, interned. Cards with the same license fields share one resolution.
-        let mut own: Vec<Box<[u32]>> = Vec::with_capacity(n);
-        for ix in graph.node_indices() {
-            let node = graph.node(ix);
-            let cacheable = matches!(node.resolution, Resolution::Found | Resolution::Curated)
-                && node.declared.has_license();
-            if cacheable {
-                let key = OwnKey {
-                    license: &node.declared.license,
-                    name: node.declared.license_name.as_deref(),
-                    link: node.declared.license_link.as_deref(),
-                    resolution: 0,
-                    copy: false,
-                };
-                if let Some(ids) = int.own_cache.get(&key) {
-                    own.push(ids.clone());
-                    continue;
-                }
-                let ids: Box<[u32]> = own_terms(graph, kb, ix).terms.iter().map(|t| int.intern(t)).collect();
-                int.own_cache.insert(key, ids.clone());
-                own.push(ids);
-            } else {
-                let ids: Box<[u32]> = own_terms(graph, kb, ix).terms.iter().map(|t| int.intern(t)).collect();
-                own.push(ids);
-            }
-        }
-
-        let mut effective: Vec<Box<[Effect]>> = vec![Box::default(); n];
-        let mut cycles = Vec::new();
+        let mut arena: Vec<Effect> = Vec::with_capacity(n * 4);
+        let mut spans: Vec<(u32, u32)> = vec![(0, 0); n];
+        let mut cycles: Vec<Vec<NodeIndex>> = Vec::new();
         let mut cycle_of = HashMap::new();
-        let g = graph.petgraph();
-        let mut sccs = tarjan_scc(g);
-        sccs.reverse(); // tarjan yields reverse topological order
         let mut acc: Vec<Effect> = Vec::new();
-        for scc in sccs {
+        let mut member_set: Vec<Effect> = Vec::new();
+        let mut tarjan = TarjanScc::new();
+        tarjan.run(Reversed(g), |scc: &[NodeIndex]| {
             acc.clear();
             let is_cycle = scc.len() > 1 || g.contains_edge(scc[0], scc[0]);
-            let members = &scc;
-            for &m in members {
-                for &t in own[m.index()].iter() {
-                    acc.push(Effect {
-                        term: TermId(t),
-                        origin: m,
-                        advisory: false,
-                    });
-                }
+            for &m in scc {
+                int.push_own(graph, kb, m, &mut acc);
                 for (p, rel) in graph.parents(m) {
-                    if is_cycle && members.contains(&p) {
+                    if is_cycle && scc.contains(&p) {
                         continue;
                     }
-                    for e in effective[p.index()].iter() {
+                    let (s, l) = spans[p.index()];
+                    for e in &arena[s as usize..(s + l) as usize] {
                         let kind = int.terms[e.term.0 as usize].kind();
                         match pass(rel, kind, policy) {
                             Pass::Stop => {}
                             Pass::Bind => acc.push(*e),
-                            Pass::Advise => acc.push(Effect { advisory: true, ..*e }),
+                            Pass::Advise => acc.push(Effect {
+                                advisory: true,
+                                ..*e
+                            }),
                         }
                     }
                 }
             }
             if is_cycle {
-                let mut sorted: Vec<NodeIndex> = members.clone();
-                sorted.sort_by(|a, b| keys[a.index()].cmp(keys[b.index()]));
-                let names: Vec<String> = sorted.iter().map(|m| keys[m.index()].id.clone()).collect();
+                let mut sorted: Vec<NodeIndex> = scc.to_vec();
+                sorted.sort_by(|a, b| graph.node(*a).key.cmp(&graph.node(*b).key));
+                let names: Vec<&str> = sorted
+                    .iter()
+                    .map(|m| graph.node(*m).key.id.as_str())
+                    .collect();
                 let why = if names.len() == 1 {
                     format!("cycle: {} names itself as its own base", names[0])
                 } else {
@@ -304,15 +328,20 @@ impl Propagation {
                 }
                 cycles.push(sorted);
             }
-            for &m in members {
-                let set = canonical(&acc, m, &keys);
-                effective[m.index()] = set;
+            for &m in scc {
+                member_set.clear();
+                member_set.extend_from_slice(&acc);
+                canonical(&mut member_set, m, graph);
+                spans[m.index()] = (arena.len() as u32, member_set.len() as u32);
+                arena.extend_from_slice(&member_set);
             }
-        }
+        });
+        arena.shrink_to_fit();
         Propagation {
             policy,
             terms: int.terms,
-            effective,
+            arena,
+            spans,
             cycles,
             cycle_of,
         }
@@ -330,7 +359,8 @@ impl Propagation {
 
     /// The effective terms of a node (binding and advisory), one entry per distinct term.
     pub fn effective(&self, ix: NodeIndex) -> &[Effect] {
-        &self.effective[ix.index()]
+        let (s, l) = self.spans[ix.index()];
+        &self.arena[s as usize..(s + l) as usize]
     }
 
     /// Whether `ix` carries `term` (binding, not advisory).
@@ -355,7 +385,13 @@ impl Propagation {
     ///
     /// Computed on demand by a breadth-first walk upward, so paths are shortest and cost nothing for
     /// nodes nobody asks about.
-    pub fn explain(&self, graph: &Graph, kb: &KnowledgeBase, node: NodeIndex, term: &Term) -> Vec<Path> {
+    pub fn explain(
+        &self,
+        graph: &Graph,
+        kb: &KnowledgeBase,
+        node: NodeIndex,
+        term: &Term,
+    ) -> Vec<Path> {
         let kind = term.kind();
         // prev[n] = (child we came from, relation of edge n → child)
         let mut prev: HashMap<NodeIndex, Option<(NodeIndex, Relation)>> = HashMap::new();
@@ -366,13 +402,15 @@ impl Propagation {
             let introduces = own_terms(graph, kb, n).terms.iter().any(|t| t == term)
                 || (kind == TermKind::Unknown
                     && self.cycle_of(n).is_some_and(|c| c[0] == n)
-                    && self.effective(n).iter().any(|e| e.origin == n && self.term(e.term) == term));
+                    && self
+                        .effective(n)
+                        .iter()
+                        .any(|e| e.origin == n && self.term(e.term) == term));
             if introduces {
                 out.push(self.path_to(&prev, n));
             }
             for (p, rel) in graph.parents(n) {
                 if pass(rel, kind, self.policy) == Pass::Stop || prev.contains_key(&p) {
-
                     continue;
                 }
                 prev.insert(p, Some((n, rel)));
@@ -387,7 +425,11 @@ impl Propagation {
         out
     }
 
-    fn path_to(&self, prev: &HashMap<NodeIndex, Option<(NodeIndex, Relation)>>, origin: NodeIndex) -> Path {
+    fn path_to(
+        &self,
+        prev: &HashMap<NodeIndex, Option<(NodeIndex, Relation)>>,
+        origin: NodeIndex,
+    ) -> Path {
         // Walk from the origin back down to the queried node, then reverse.
         let mut steps = Vec::new();
         let mut advisory = false;
@@ -438,17 +480,15 @@ pub struct Path {
 /// Sorts and reduces raw effects to one per term: binding beats advisory; an inherited origin beats the
 /// node itself (a derivative that re-declares its parent's license did not introduce the term); among
 /// the rest the smallest key wins, so the result does not depend on insertion order.
-fn canonical(acc: &[Effect], node: NodeIndex, keys: &[&crate::id::NodeKey]) -> Box<[Effect]> {
-    let mut v: Vec<Effect> = acc.to_vec();
-    v.sort_by(|a, b| {
+fn canonical(v: &mut Vec<Effect>, node: NodeIndex, graph: &Graph) {
+    v.sort_unstable_by(|a, b| {
         a.term
             .cmp(&b.term)
             .then(a.advisory.cmp(&b.advisory))
             .then((a.origin == node).cmp(&(b.origin == node)))
-            .then_with(|| keys[a.origin.index()].cmp(keys[b.origin.index()]))
+            .then_with(|| graph.node(a.origin).key.cmp(&graph.node(b.origin).key))
     });
     v.dedup_by(|later, first| later.term == first.term);
-    v.into_boxed_slice()
 }
 
 #[cfg(test)]
