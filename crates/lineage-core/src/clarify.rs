@@ -92,6 +92,11 @@ impl Clarifications {
         self.facts.is_empty()
     }
 
+    /// Every fact, grouped by repository (policy facts first within each).
+    pub fn all(&self) -> impl Iterator<Item = &Fact> {
+        self.facts.values().flatten()
+    }
+
     /// The facts about `key`, policy facts first.
     pub fn facts(&self, key: &NodeKey) -> &[Fact] {
         self.facts.get(key).map(Vec::as_slice).unwrap_or(&[])
@@ -105,7 +110,7 @@ impl Clarifications {
             return;
         }
         if node.card_declared.is_none() && node.resolution == Resolution::Found {
-            node.card_declared = Some(node.declared.clone());
+            node.card_declared = Some(Box::new(node.declared.clone()));
         }
         let mut done_license = false;
         let mut done_base = false;

@@ -230,13 +230,13 @@ pub struct Node {
     pub clarifications: Vec<Clarification>,
     /// What the card itself declared, kept when a clarification changed `declared`, so that
     /// conflicts speak of the card's own claim.
-    pub card_declared: Option<Declared>,
+    pub card_declared: Option<Box<Declared>>,
 }
 
 impl Node {
     /// What the card itself declared (before any clarification).
     pub fn card(&self) -> &Declared {
-        self.card_declared.as_ref().unwrap_or(&self.declared)
+        self.card_declared.as_deref().unwrap_or(&self.declared)
     }
 
     /// A node whose metadata has not been fetched (yet): `not-crawled`.

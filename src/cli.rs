@@ -1,0 +1,302 @@
+//! The command line: flags → settings → library → render → exit code. No domain logic lives here.
+
+mod args;
+pub mod render;
+
+use anyhow::{bail, Context, Result};
+use args::{
+    CatalogArgs, CheckArgs, Cli, Command, DatasetPolicyArg, DescendantsArgs, DescendantsFormat, Global, GraphArgs,
+    GraphFormat, LicensesArgs, ReportFormat,
+};
+use clap::Parser;
+use lineage::core::export::{self, Scope, View};
+use lineage::core::verdict::license_label;
+use lineage::{Catalog, DatasetPolicy, Direction, Engine, Flags, KnowledgeBase, Policy, Settings, Target};
+use render::Out;
+use std::process::ExitCode;
+
+/// Exit code when every model is allowed (or a command that judges nothing succeeded).
+const ALLOWED: u8 = 0;
+/// Exit code when some model is denied by the policy.
+const DENIED: u8 = 1;
+
+/// Parses the command line and runs the command.
+pub fn run() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    let g = &cli.global;
+    let kb = knowledge_base(g)?;
+    match &cli.command {
+        Command::Licenses(a) => licenses(&kb, a),
+        Command::Catalog(a) => catalog(&kb, a),
+        Command::Graph(a) => block_on(graph(g, kb, a)),
+        Command::Check(a) => block_on(check(g, kb, a)),
+        Command::Descendants(a) => block_on(descendants(g, kb, a)),
+    }
+}
+
+fn block_on<F: std::future::Future<Output = Result<ExitCode>>>(f: F) -> Result<ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(f)
+}
+
+/// The built-in knowledge base plus the user's `--licenses` file.
+fn knowledge_base(g: &Global) -> Result<KnowledgeBase> {
+    let mut kb = KnowledgeBase::builtin();
+    if let Some(path) = &g.licenses {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the license file {}", path.display()))?;
+        kb.extend_from_toml(&text, &path.display().to_string())?;
+    }
+    Ok(kb)
+}
+
+/// The policy file, or the default policy (only `permitted` is allowed).
+fn policy(g: &Global, kb: &KnowledgeBase) -> Result<Policy> {
+    let Some(path) = &g.policy else {
+        return Ok(Policy::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the policy file {}", path.display()))?;
+    Ok(Policy::parse(&text, &path.display().to_string(), kb)?)
+}
+
+fn engine(g: &Global, kb: KnowledgeBase, policy: &Policy) -> Result<Engine> {
+    let flags = Flags {
+        endpoint: g.endpoint.clone(),
+        token: g.token.clone().and_then(lineage::hub::Token::new),
+        offline: g.offline,
+        cache_dir: g.cache_dir.clone(),
+        refresh: g.refresh,
+        concurrency: g.concurrency,
+        quiet: g.quiet || !render::stderr_is_terminal(),
+        ..Flags::default()
+    };
+    let settings = Settings::from_env(&flags)?;
+    let mut engine = Engine::new(kb, settings)?;
+    if g.no_catalog {
+        engine = engine.without_catalog();
+    }
+    Ok(engine
+        .with_facts(policy.clarifications())
+        .with_dataset_policy(match g.dataset_policy {
+            DatasetPolicyArg::Strict => DatasetPolicy::Strict,
+            DatasetPolicyArg::Lenient => DatasetPolicy::Lenient,
+        }))
+}
+
+fn targets(models: &[String]) -> Result<Vec<Target>> {
+    models.iter().map(|m| Ok(Target::parse(m)?)).collect()
+}
+
+fn report_crawl(g: &Global, trace: &lineage::Trace<'_>) {
+    let s = &trace.crawl.stats;
+    if g.verbose {
+        render::note(&format!(
+            "crawled {} repositories in {:.2?}: {} requests, {} answered from cache, {} revalidated",
+            s.repos, s.elapsed, s.requests, s.cache_hits, s.revalidated
+        ));
+    }
+    if !g.quiet {
+        for inc in &trace.crawl.incomplete {
+            render::warn(&format!("the derivatives of {} may be incomplete: {}", inc.key, inc.why));
+        }
+    }
+}
+
+async fn graph(g: &Global, kb: KnowledgeBase, a: &GraphArgs) -> Result<ExitCode> {
+    let policy = policy(g, &kb)?;
+    let engine = engine(g, kb, &policy)?;
+    let (direction, scope) = if a.both {
+        (Direction::Both, Scope::BOTH)
+    } else if a.down {
+        (Direction::Down, Scope::DOWN)
+    } else {
+        (Direction::Up, Scope::UP)
+    };
+    let trace = engine.trace(targets(std::slice::from_ref(&a.model))?, direction, a.depth).await?;
+    report_crawl(g, &trace);
+    let view = View::new(
+        trace.graph(),
+        &trace.propagation,
+        trace.knowledge_base(),
+        trace.roots(),
+        scope.with_depth(a.depth),
+    );
+    let text = match a.format {
+        GraphFormat::Dot => export::dot(&view),
+        GraphFormat::Mermaid => export::mermaid(&view),
+        GraphFormat::Tree => export::tree(&view),
+        GraphFormat::Json => render::json(&export::json(&view)),
+    };
+    Out::open(a.output.as_deref())?.write(&text)?;
+    Ok(ExitCode::from(ALLOWED))
+}
+
+async fn check(g: &Global, kb: KnowledgeBase, a: &CheckArgs) -> Result<ExitCode> {
+    let policy = policy(g, &kb)?;
+    let engine = engine(g, kb, &policy)?;
+    let trace = engine.trace(targets(&a.models)?, Direction::Up, None).await?;
+    report_crawl(g, &trace);
+    let mut assessments = Vec::new();
+    let mut any_denied = false;
+    for &ix in trace.roots() {
+        let assessment = trace.assess(ix);
+        let outcome = policy.evaluate(trace.graph(), trace.knowledge_base(), ix, &assessment);
+        any_denied |= !outcome.allowed;
+        assessments.push((assessment, outcome));
+    }
+    let text = match a.format {
+        ReportFormat::Json => {
+            let objs: Vec<_> = assessments
+                .iter()
+                .map(|(a, o)| export::check_json(a, Some(o)))
+                .collect();
+            match objs.as_slice() {
+                [one] => render::json(one),
+                _ => render::json(&serde_json::Value::Array(objs)),
+            }
+        }
+        ReportFormat::Text => assessments
+            .iter()
+            .map(|(a, o)| render::colour_report(&export::text(a, Some(o)), a.commercial))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    Out::stdout().write(&text)?;
+    if !g.quiet {
+        for e in policy.unmatched_exceptions(assessments.iter().map(|(a, _)| a)) {
+            render::warn(&format!(
+                "policy exception for {} matched none of the checked models",
+                e.model
+            ));
+        }
+    }
+    Ok(ExitCode::from(if any_denied { DENIED } else { ALLOWED }))
+}
+
+async fn descendants(g: &Global, kb: KnowledgeBase, a: &DescendantsArgs) -> Result<ExitCode> {
+    let policy = policy(g, &kb)?;
+    let engine = engine(g, kb, &policy)?;
+    let trace = engine
+        .trace(targets(std::slice::from_ref(&a.model))?, Direction::Both, a.depth)
+        .await?;
+    report_crawl(g, &trace);
+    let graph = trace.graph();
+    let root = trace.roots()[0];
+    let view = View::new(
+        graph,
+        &trace.propagation,
+        trace.knowledge_base(),
+        &[root],
+        Scope::DOWN.with_depth(a.depth),
+    );
+    let mut found: Vec<_> = view
+        .nodes()
+        .filter(|&ix| ix != root)
+        .map(|ix| (ix, trace.assess(ix)))
+        .collect();
+    // Conflicts first (the laundering audit), then the worst verdicts, then by id.
+    found.sort_by(|(_, x), (_, y)| {
+        x.conflicts
+            .is_empty()
+            .cmp(&y.conflicts.is_empty())
+            .then(y.commercial.severity().cmp(&x.commercial.severity()))
+            .then(x.node.cmp(&y.node))
+    });
+    let text = match a.format {
+        DescendantsFormat::Json => render::json(&serde_json::Value::Array(
+            found.iter().map(|(_, a)| export::check_json(a, None)).collect(),
+        )),
+        DescendantsFormat::Dot => export::dot(&view),
+        DescendantsFormat::Text => {
+            let root_key = &graph.node(root).key;
+            let mut out = format!(
+                "{} derivatives of {} found{}\n",
+                found.len(),
+                root_key,
+                a.depth.map(|d| format!(" within {d} edges")).unwrap_or_default()
+            );
+            for (ix, a) in &found {
+                let lic = license_label(graph, trace.knowledge_base(), *ix).unwrap_or_else(|| "no license".into());
+                out.push_str(&format!(
+                    "\n{} {} (declares {})\n  {}\n",
+                    render::verdict_tag(a.commercial),
+                    export::display_id(&a.node),
+                    lic,
+                    a.summary
+                ));
+                for c in &a.conflicts {
+                    out.push_str(&format!("  ! {}: {}\n", c.code, c.message));
+                }
+            }
+            out
+        }
+    };
+    Out::stdout().write(&text)?;
+    Ok(ExitCode::from(ALLOWED))
+}
+
+fn licenses(kb: &KnowledgeBase, a: &LicensesArgs) -> Result<ExitCode> {
+    let text = match &a.id {
+        None => match a.format {
+            ReportFormat::Json => render::json(&serde_json::to_value(kb.entries())?),
+            ReportFormat::Text => {
+                let mut out = String::new();
+                for e in kb.entries() {
+                    let terms: Vec<String> = e.terms.iter().map(|t| t.kind().to_string()).collect();
+                    out.push_str(&format!(
+                        "{:<36} {}\n",
+                        e.id,
+                        if terms.is_empty() { "no terms".to_string() } else { terms.join(", ") }
+                    ));
+                }
+                out
+            }
+        },
+        Some(id) => {
+            let Some(e) = kb.lookup(id) else {
+                bail!("no license {id:?} in the knowledge base; `lineage licenses` lists every entry, and --licenses FILE adds your own");
+            };
+            match a.format {
+                ReportFormat::Json => render::json(&serde_json::to_value(e)?),
+                ReportFormat::Text => render::license_entry(e),
+            }
+        }
+    };
+    Out::stdout().write(&text)?;
+    Ok(ExitCode::from(ALLOWED))
+}
+
+fn catalog(kb: &KnowledgeBase, a: &CatalogArgs) -> Result<ExitCode> {
+    let catalog = Catalog::builtin(kb);
+    let text = match &a.id {
+        None => match a.format {
+            ReportFormat::Json => render::json(&serde_json::to_value(catalog.entries())?),
+            ReportFormat::Text => {
+                let mut out = String::new();
+                for e in catalog.entries() {
+                    out.push_str(&format!(
+                        "{:<52} {}\n",
+                        e.repo,
+                        e.license.as_deref().unwrap_or("(license from the card)")
+                    ));
+                }
+                out
+            }
+        },
+        Some(id) => {
+            let Some(e) = catalog.get(id) else {
+                bail!("{id:?} is not in the curated catalog; `lineage catalog` lists every entry");
+            };
+            match a.format {
+                ReportFormat::Json => render::json(&serde_json::to_value(e)?),
+                ReportFormat::Text => render::catalog_entry(e),
+            }
+        }
+    };
+    Out::stdout().write(&text)?;
+    Ok(ExitCode::from(ALLOWED))
+}

@@ -1,0 +1,182 @@
+//! Raw command-line flags, as clap parses them. Validation and defaults happen in `settings`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// May I use this model commercially, and why not? Traces a model's ancestry on the Hugging Face Hub
+/// and carries every ancestor's license terms down to it.
+#[derive(Debug, Parser)]
+#[command(name = "lineage", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Hub base URL [env: HF_ENDPOINT] [default: https://huggingface.co]
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Access token [env: HF_TOKEN, then the Hugging Face token file]; never printed
+    #[arg(long, global = true, value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Use only the local cache; anything not cached is unreachable [env: HF_HUB_OFFLINE=1]
+    #[arg(long, global = true)]
+    pub offline: bool,
+    /// Where the response cache lives [default: the user cache dir]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Revalidate every cached answer with the Hub
+    #[arg(long, global = true)]
+    pub refresh: bool,
+    /// Whether training-data licenses bind models (strict) or only advise (lenient)
+    #[arg(long, global = true, value_enum, default_value_t = DatasetPolicyArg::Strict)]
+    pub dataset_policy: DatasetPolicyArg,
+    /// Requests in flight at once
+    #[arg(long, global = true, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Policy file (lineage.toml): accepted verdicts, conditions, licenses, exceptions, clarifications
+    #[arg(long, global = true, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Extra knowledge-base entries (TOML `[[license]]` tables) that add to or override the built-in ones
+    #[arg(long, global = true, value_name = "FILE")]
+    pub licenses: Option<PathBuf>,
+    /// Ignore the curated catalog of known card errors
+    #[arg(long, global = true)]
+    pub no_catalog: bool,
+    /// No progress bar and no warnings
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also report what the crawl did (requests, cache hits)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+/// The dataset policy, as a flag value.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DatasetPolicyArg {
+    /// Non-commercial, no-derivatives, share-alike, use-policy and unknown dataset terms bind the model
+    Strict,
+    /// Dataset terms are reported as advisories only
+    Lenient,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Draw a model's lineage (Graphviz DOT by default)
+    Graph(GraphArgs),
+    /// Judge models for commercial use; exit 0 if all are allowed, 1 if any is denied, 2 on error
+    Check(CheckArgs),
+    /// List the derivatives of a model with their verdicts and conflicts (license-laundering audit)
+    Descendants(DescendantsArgs),
+    /// Show the license knowledge base, or one entry with its terms and source
+    Licenses(LicensesArgs),
+    /// Show the curated catalog of card facts, or one entry
+    Catalog(CatalogArgs),
+}
+
+/// `lineage graph`.
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// org/name, org/name@revision, datasets/org/name, a https://huggingface.co/... URL, or a local folder
+    pub model: String,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+    /// Ancestors only (the default)
+    #[arg(long, conflicts_with_all = ["down", "both"])]
+    pub up: bool,
+    /// Descendants only
+    #[arg(long, conflicts_with = "both")]
+    pub down: bool,
+    /// Ancestors and descendants
+    #[arg(long)]
+    pub both: bool,
+    /// At most this many edges from the model
+    #[arg(long, value_name = "N")]
+    pub depth: Option<usize>,
+    /// Write to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Formats of `lineage graph`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum GraphFormat {
+    /// Graphviz DOT
+    Dot,
+    /// The lineage.graph/1 JSON document
+    Json,
+    /// A Mermaid flowchart
+    Mermaid,
+    /// An indented tree with verdicts
+    Tree,
+}
+
+/// `lineage check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// One or more models (same forms as for `graph`)
+    #[arg(required = true)]
+    pub models: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// Formats of reports.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// For people
+    Text,
+    /// lineage.check/1 JSON (an array when several models are given)
+    Json,
+}
+
+/// `lineage descendants`.
+#[derive(Debug, Args)]
+pub struct DescendantsArgs {
+    /// The model whose derivatives to audit
+    pub model: String,
+    /// At most this many edges below the model
+    #[arg(long, value_name = "N")]
+    pub depth: Option<usize>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = DescendantsFormat::Text)]
+    pub format: DescendantsFormat,
+}
+
+/// Formats of `lineage descendants`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DescendantsFormat {
+    /// For people
+    Text,
+    /// One lineage.check/1 object per derivative, conflicts first
+    Json,
+    /// Graphviz DOT
+    Dot,
+}
+
+/// `lineage licenses`.
+#[derive(Debug, Args)]
+pub struct LicensesArgs {
+    /// A license id or spelling (e.g. `llama3.1`, `Apache 2.0`)
+    pub id: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// `lineage catalog`.
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// A repository (`org/name` or `datasets/org/name`)
+    pub id: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
