@@ -4,7 +4,11 @@
 //! fine-tune chains, wide fan-out below popular bases, quantized copies without a license, merges,
 //! training-data edges, dataset derivations and a few cycles, with licenses spelled as real cards do.
 
-use lineage_core::{assess, DatasetPolicy, Declared, Graph, KnowledgeBase, Node, NodeKey, Propagation, Relation};
+#![allow(clippy::print_stdout)]
+
+use lineage_core::{
+    assess, DatasetPolicy, Declared, Graph, KnowledgeBase, Node, NodeKey, Propagation, Relation,
+};
 use std::time::Instant;
 
 struct Rng(u64);
@@ -59,7 +63,10 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let models = args.first().copied().unwrap_or(1_000_000);
     let datasets = args.get(1).copied().unwrap_or(100_000);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
@@ -70,7 +77,10 @@ fn main() {
     let mut ds = Vec::with_capacity(datasets);
     for i in 0..datasets {
         let lic = DATASET_LICENSES[rng.below(DATASET_LICENSES.len())];
-        let ix = g.upsert(Node::found(NodeKey::dataset(format!("data-org-{}/set-{i}", i % 5000)), declared(lic)));
+        let ix = g.upsert(Node::found(
+            NodeKey::dataset(format!("data-org-{}/set-{i}", i % 5000)),
+            declared(lic),
+        ));
         if i > 100 && rng.below(5) == 0 {
             g.add_edge_unchecked(ds[rng.below(i)], ix, Relation::DerivedFrom);
         }
@@ -90,7 +100,10 @@ fn main() {
         } else {
             MODEL_LICENSES[rng.below(MODEL_LICENSES.len())]
         };
-        let ix = g.upsert(Node::found(NodeKey::model(format!("org-{}/model-{i}", i % 50_000)), declared(license)));
+        let ix = g.upsert(Node::found(
+            NodeKey::model(format!("org-{}/model-{i}", i % 50_000)),
+            declared(license),
+        ));
         if i >= roots {
             // Deep chains: half the time derive from one of the last few models; wide fan-out otherwise
             // (popular bases are the low indices).
@@ -138,9 +151,16 @@ fn main() {
     let explain = t2.elapsed();
     let effects: usize = g.node_indices().map(|ix| prop.effective(ix).len()).sum();
 
-    println!("graph: {nodes} nodes ({models} models, {datasets} datasets), {edges} edges, {} cycles", prop.cycles().len());
+    println!(
+        "graph: {nodes} nodes ({models} models, {datasets} datasets), {edges} edges, {} cycles",
+        prop.cycles().len()
+    );
     println!("build graph:  {:>8.3} s", build.as_secs_f64());
-    println!("propagate:    {:>8.3} s  ({effects} effective terms kept, {:.1} per node)", propagate.as_secs_f64(), effects as f64 / nodes as f64);
+    println!(
+        "propagate:    {:>8.3} s  ({effects} effective terms kept, {:.1} per node)",
+        propagate.as_secs_f64(),
+        effects as f64 / nodes as f64
+    );
     println!(
         "assess {sample} nodes with explanations: {:.3} s ({} permitted, {} conditional, {} unknown, {} forbidden)",
         explain.as_secs_f64(),

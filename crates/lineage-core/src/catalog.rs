@@ -75,7 +75,9 @@ pub struct CatalogEntry {
 impl CatalogEntry {
     /// The node this entry describes.
     pub fn key(&self) -> Option<NodeKey> {
-        parse_repo_ref(&self.repo, RepoKind::Model).ok().map(|r| r.key)
+        parse_repo_ref(&self.repo, RepoKind::Model)
+            .ok()
+            .map(|r| r.key)
     }
 }
 
@@ -122,7 +124,11 @@ impl Catalog {
     }
 
     /// Parses and checks a catalog: ids valid and unique, licenses known to `kb`, relations valid.
-    pub fn from_toml(text: &str, origin: &str, kb: &KnowledgeBase) -> Result<Catalog, CatalogError> {
+    pub fn from_toml(
+        text: &str,
+        origin: &str,
+        kb: &KnowledgeBase,
+    ) -> Result<Catalog, CatalogError> {
         let file: CatalogFile = toml::from_str(text).map_err(|source| CatalogError::Parse {
             origin: origin.to_string(),
             source,
@@ -146,7 +152,10 @@ impl Catalog {
                 .chain(e.license_change.iter().flat_map(|c| [&c.from, &c.to]));
             for l in licenses {
                 if kb.get(l).is_none() {
-                    return Err(invalid(&e.repo, format!("license {l:?} is not in the knowledge base")));
+                    return Err(invalid(
+                        &e.repo,
+                        format!("license {l:?} is not in the knowledge base"),
+                    ));
                 }
             }
             if let Some(r) = &e.relation {
@@ -167,7 +176,9 @@ impl Catalog {
                 }
             }
         }
-        Ok(Catalog { entries: file.entry })
+        Ok(Catalog {
+            entries: file.entry,
+        })
     }
 
     /// Every entry, in file order.
@@ -208,7 +219,10 @@ fn entry_fact(e: &CatalogEntry) -> Option<Fact> {
     let mut f = Fact::new(key, ClarifySource::Catalog { source }, note);
     f.license = e.license.clone().map(|l| vec![l]);
     f.base_model = e.base_model.clone();
-    f.relation = e.relation.as_deref().and_then(Relation::parse_model_relation);
+    f.relation = e
+        .relation
+        .as_deref()
+        .and_then(Relation::parse_model_relation);
     f.datasets = e.datasets.clone();
     f.status = match (e.status.as_deref(), &e.renamed_to) {
         (Some("removed"), _) => Some(RepoStatus::Removed),
@@ -224,7 +238,10 @@ fn entry_fact(e: &CatalogEntry) -> Option<Fact> {
                 .clone()
                 .or_else(|| c.revision.as_ref().map(|r| format!("revision {r}")))
                 .unwrap_or_else(|| "at an unrecorded date".into());
-            format!("license changed from {} to {} ({when}; {})", c.from, c.to, c.source)
+            format!(
+                "license changed from {} to {} ({when}; {})",
+                c.from, c.to, c.source
+            )
         })
         .collect();
     Some(f)
@@ -240,7 +257,11 @@ mod tests {
         let c = Catalog::builtin(&kb);
         assert!(c.entries().len() >= 60, "{}", c.entries().len());
         for e in c.entries() {
-            assert!(!e.source.trim().is_empty() && !e.read.trim().is_empty(), "{}", e.repo);
+            assert!(
+                !e.source.trim().is_empty() && !e.read.trim().is_empty(),
+                "{}",
+                e.repo
+            );
         }
         assert_eq!(c.facts().len(), c.entries().len());
     }
@@ -250,22 +271,34 @@ mod tests {
         let kb = KnowledgeBase::builtin();
         let c = Catalog::builtin(&kb);
         assert_eq!(
-            c.get("huggyllama/llama-7b").and_then(|e| e.license.as_deref()),
+            c.get("huggyllama/llama-7b")
+                .and_then(|e| e.license.as_deref()),
             Some("llama1-research")
         );
         assert_eq!(
-            c.get("datasets/tatsu-lab/alpaca").and_then(|e| e.license.as_deref()),
+            c.get("datasets/tatsu-lab/alpaca")
+                .and_then(|e| e.license.as_deref()),
             Some("cc-by-nc-4.0")
         );
-        assert!(c.get("tatsu-lab/alpaca").is_none(), "the model id is not the dataset");
+        assert!(
+            c.get("tatsu-lab/alpaca").is_none(),
+            "the model id is not the dataset"
+        );
     }
 
     #[test]
     fn rejects_unknown_licenses_and_duplicates() {
         let kb = KnowledgeBase::builtin();
-        let bad = "[[entry]]\nrepo='a/b'\nlicense='no-such-license'\nnote='n'\nsource='s'\nread='r'\n";
-        assert!(matches!(Catalog::from_toml(bad, "t", &kb), Err(CatalogError::Invalid { .. })));
+        let bad =
+            "[[entry]]\nrepo='a/b'\nlicense='no-such-license'\nnote='n'\nsource='s'\nread='r'\n";
+        assert!(matches!(
+            Catalog::from_toml(bad, "t", &kb),
+            Err(CatalogError::Invalid { .. })
+        ));
         let dup = "[[entry]]\nrepo='a/b'\nnote='n'\nsource='s'\nread='r'\n[[entry]]\nrepo='a/b'\nnote='n'\nsource='s'\nread='r'\n";
-        assert!(matches!(Catalog::from_toml(dup, "t", &kb), Err(CatalogError::Invalid { .. })));
+        assert!(matches!(
+            Catalog::from_toml(dup, "t", &kb),
+            Err(CatalogError::Invalid { .. })
+        ));
     }
 }

@@ -118,15 +118,12 @@ impl Clarifications {
         for f in facts {
             if let (Some(lic), false) = (&f.license, done_license) {
                 done_license = true;
-                let card = render_license(node);
-                let contradicts = node.declared.has_license()
-                    && !node.declared.license.iter().any(|l| lic.contains(l))
-                    && node.declared.license_name.as_ref().is_none_or(|n| !lic.contains(n));
                 node.clarifications.push(Clarification {
                     field: "license".into(),
                     message: format!("{} is under {}: {}", node.key.id, lic.join(", "), f.note),
                     source: f.source.clone(),
-                    replaced: contradicts.then_some(card),
+                    replaced: node.declared.has_license().then(|| render_license(node)),
+                    asserted: lic.clone(),
                 });
                 node.declared.license = lic.clone();
                 node.declared.license_name = None;
@@ -134,17 +131,22 @@ impl Clarifications {
             }
             if let (Some(bases), false) = (&f.base_model, done_base) {
                 done_base = true;
-                let contradicts = !node.declared.base_model.is_empty() && node.declared.base_model != *bases;
-                let card = node.declared.base_model.join(", ");
                 node.clarifications.push(Clarification {
                     field: "base_model".into(),
                     message: if bases.is_empty() {
                         format!("{} has no base model: {}", node.key.id, f.note)
                     } else {
-                        format!("{} derives from {}: {}", node.key.id, bases.join(", "), f.note)
+                        format!(
+                            "{} derives from {}: {}",
+                            node.key.id,
+                            bases.join(", "),
+                            f.note
+                        )
                     },
                     source: f.source.clone(),
-                    replaced: contradicts.then_some(card),
+                    replaced: (!node.declared.base_model.is_empty())
+                        .then(|| node.declared.base_model.join(", ")),
+                    asserted: bases.clone(),
                 });
                 node.declared.base_model = bases.clone();
                 if let Some(r) = f.relation {
@@ -160,11 +162,14 @@ impl Clarifications {
                     ),
                     source: f.source.clone(),
                     replaced: None,
+                    asserted: Vec::new(),
                 });
             }
             if let Some(status) = &f.status {
                 let message = match status {
-                    RepoStatus::Removed => format!("{} has been removed from the Hub: {}", node.key.id, f.note),
+                    RepoStatus::Removed => {
+                        format!("{} has been removed from the Hub: {}", node.key.id, f.note)
+                    }
                     RepoStatus::Renamed(to) => format!("{} was renamed to {to}", node.key.id),
                 };
                 node.clarifications.push(Clarification {
@@ -172,15 +177,23 @@ impl Clarifications {
                     message,
                     source: f.source.clone(),
                     replaced: None,
+                    asserted: Vec::new(),
                 });
             }
             if let (Some(ds), false) = (&f.datasets, done_datasets) {
                 done_datasets = true;
                 node.clarifications.push(Clarification {
                     field: "datasets".into(),
-                    message: format!("{} was trained on {}: {}", node.key.id, ds.join(", "), f.note),
+                    message: format!(
+                        "{} was trained on {}: {}",
+                        node.key.id,
+                        ds.join(", "),
+                        f.note
+                    ),
                     source: f.source.clone(),
-                    replaced: None,
+                    replaced: (!node.declared.datasets.is_empty())
+                        .then(|| node.declared.datasets.join(", ")),
+                    asserted: ds.clone(),
                 });
                 node.declared.datasets = ds.clone();
             }
@@ -190,14 +203,20 @@ impl Clarifications {
     /// A node for a repo the Hub could not answer for (not found, unreachable, offline cache miss),
     /// built from facts alone when they are complete; its resolution is [`Resolution::Curated`].
     pub fn answer(&self, key: &NodeKey, hub_status: &Resolution) -> Option<Node> {
-        if !self.facts(key).iter().any(|f| f.is_complete() || f.status.is_some()) {
+        if !self
+            .facts(key)
+            .iter()
+            .any(|f| f.is_complete() || f.status.is_some())
+        {
             return None;
         }
         let mut node = Node::placeholder(key.clone());
         node.resolution = Resolution::Curated;
         node.declared = Default::default();
         self.apply(&mut node);
-        if node.declared.license.is_empty() || !node.clarifications.iter().any(|c| c.field == "base_model") {
+        if node.declared.license.is_empty()
+            || !node.clarifications.iter().any(|c| c.field == "base_model")
+        {
             return None;
         }
         node.clarifications.push(Clarification {
@@ -209,6 +228,7 @@ impl Clarifications {
             ),
             source: self.facts(key)[0].source.clone(),
             replaced: None,
+            asserted: Vec::new(),
         });
         Some(node)
     }

@@ -207,10 +207,12 @@ pub struct Clarification {
     /// Who asserts it.
     #[serde(flatten)]
     pub source: ClarifySource,
-    /// What the card said instead, when the fact contradicts the card (reported as a conflict for
-    /// catalog facts).
+    /// What the card said for this field, when it said anything (the fact replaced it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced: Option<String>,
+    /// The asserted values (license ids, base model ids, ...), to compare with the card.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asserted: Vec<String>,
 }
 
 /// A repository in the lineage graph.

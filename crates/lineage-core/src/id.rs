@@ -172,7 +172,9 @@ pub fn parse_repo_ref(raw: &str, default_kind: RepoKind) -> Result<RepoRef, IdEr
         (format!("{prefix}{}", id_parts.join("/")), rev)
     } else {
         let (p, r) = match s.rsplit_once('@') {
-            Some((p, r)) if !r.is_empty() && !r.contains('/') => (p.to_string(), Some(r.to_string())),
+            Some((p, r)) if !r.is_empty() && !r.contains('/') => {
+                (p.to_string(), Some(r.to_string()))
+            }
             _ => (s.to_string(), None),
         };
         (p, r)

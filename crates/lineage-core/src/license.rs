@@ -233,7 +233,8 @@ impl KnowledgeBase {
     /// to `license_link`. Whatever cannot be placed is kept raw in `unresolved`, never guessed.
     pub fn resolve(&self, d: &Declared) -> LicenseMatch {
         let mut m = LicenseMatch::default();
-        let mut wants_other = d.license.is_empty() && (d.license_name.is_some() || d.license_link.is_some());
+        let mut wants_other =
+            d.license.is_empty() && (d.license_name.is_some() || d.license_link.is_some());
         for raw in &d.license {
             let key = normalise(raw);
             if key == "other" || key.is_empty() {
@@ -253,7 +254,9 @@ impl KnowledgeBase {
                 Some(e) if e.id != "other" => push_unique(&mut m.ids, &e.id),
                 _ => {
                     let raw = match (&d.license_name, &d.license_link) {
-                        (Some(n), Some(l)) => format!("other (license_name {n:?}, license_link {l:?})"),
+                        (Some(n), Some(l)) => {
+                            format!("other (license_name {n:?}, license_link {l:?})")
+                        }
                         (Some(n), None) => format!("other (license_name {n:?})"),
                         (None, Some(l)) => format!("other (license_link {l:?})"),
                         (None, None) => "other (no license_name or license_link)".to_string(),
@@ -279,14 +282,19 @@ impl KnowledgeBase {
             }
         }
         for raw in &m.unresolved {
-            out.push(Term::unknown(format!("license {raw} is not in the knowledge base")));
+            out.push(Term::unknown(format!(
+                "license {raw} is not in the knowledge base"
+            )));
         }
         out
     }
 
     /// Whether `declared` satisfies a share-alike duty to carry `required`.
     pub fn satisfies_share_alike(&self, required: &str, declared: &[String]) -> bool {
-        let compatible = self.get(required).map(|e| e.compatible.as_slice()).unwrap_or(&[]);
+        let compatible = self
+            .get(required)
+            .map(|e| e.compatible.as_slice())
+            .unwrap_or(&[]);
         declared
             .iter()
             .any(|d| d == required || compatible.iter().any(|c| c == d))
@@ -323,7 +331,12 @@ fn squash(s: &str) -> String {
         .filter(|w| !w.is_empty())
         .map(|w| w.trim_end_matches('.').to_string())
         .collect();
-    words.retain(|w| !matches!(w.as_str(), "license" | "licence" | "the" | "agreement" | "v"));
+    words.retain(|w| {
+        !matches!(
+            w.as_str(),
+            "license" | "licence" | "the" | "agreement" | "v"
+        )
+    });
     words.concat()
 }
 
@@ -358,13 +371,31 @@ mod tests {
     #[test]
     fn normalises_spelling_variants() {
         let kb = KnowledgeBase::builtin();
-        for raw in ["Apache 2.0", "apache", "APACHE-2.0", "apache_2.0", "Apache License 2.0"] {
-            assert_eq!(kb.lookup(raw).map(|e| e.id.as_str()), Some("apache-2.0"), "{raw}");
+        for raw in [
+            "Apache 2.0",
+            "apache",
+            "APACHE-2.0",
+            "apache_2.0",
+            "Apache License 2.0",
+        ] {
+            assert_eq!(
+                kb.lookup(raw).map(|e| e.id.as_str()),
+                Some("apache-2.0"),
+                "{raw}"
+            );
         }
         for raw in ["CC-BY-NC-4.0", "cc by-nc 4.0", "cc_by_nc_4.0"] {
-            assert_eq!(kb.lookup(raw).map(|e| e.id.as_str()), Some("cc-by-nc-4.0"), "{raw}");
+            assert_eq!(
+                kb.lookup(raw).map(|e| e.id.as_str()),
+                Some("cc-by-nc-4.0"),
+                "{raw}"
+            );
         }
-        assert_eq!(kb.lookup("llama-2-community-license").map(|e| e.id.as_str()), Some("llama2"));
+        assert_eq!(
+            kb.lookup("llama-2-community-license")
+                .map(|e| e.id.as_str()),
+            Some("llama2")
+        );
     }
 
     #[test]
@@ -418,7 +449,9 @@ mod tests {
         let kb = KnowledgeBase::builtin();
         for id in ["unknown", "other"] {
             let e = kb.get(id).expect(id);
-            assert!(e.terms.iter().all(|t| matches!(t, Term::Unknown { .. })) && !e.terms.is_empty());
+            assert!(
+                e.terms.iter().all(|t| matches!(t, Term::Unknown { .. })) && !e.terms.is_empty()
+            );
         }
     }
 
@@ -426,20 +459,89 @@ mod tests {
     #[test]
     fn every_hub_identifier_has_an_entry() {
         const HUB_IDS: &[&str] = &[
-            "apache-2.0", "mit", "openrail", "bigscience-openrail-m", "creativeml-openrail-m",
-            "bigscience-bloom-rail-1.0", "bigcode-openrail-m", "afl-3.0", "artistic-2.0", "bsl-1.0",
-            "bsd", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear", "c-uda", "cc", "cc0-1.0",
-            "cc-by-2.0", "cc-by-2.5", "cc-by-3.0", "cc-by-4.0", "cc-by-sa-3.0", "cc-by-sa-4.0",
-            "cc-by-nc-2.0", "cc-by-nc-3.0", "cc-by-nc-4.0", "cc-by-nd-4.0", "cc-by-nc-nd-3.0",
-            "cc-by-nc-nd-4.0", "cc-by-nc-sa-2.0", "cc-by-nc-sa-3.0", "cc-by-nc-sa-4.0",
-            "cdla-sharing-1.0", "cdla-permissive-1.0", "cdla-permissive-2.0", "wtfpl", "ecl-2.0",
-            "epl-1.0", "epl-2.0", "etalab-2.0", "eupl-1.1", "eupl-1.2", "agpl-3.0", "gfdl", "gpl",
-            "gpl-2.0", "gpl-3.0", "lgpl", "lgpl-2.1", "lgpl-3.0", "isc", "h-research",
-            "intel-research", "lppl-1.3c", "ms-pl", "apple-ascl", "apple-amlr", "mpl-2.0", "odc-by",
-            "odbl", "openmdw-1.0", "openmdw-1.1", "osl-3.0", "postgresql", "ofl-1.1", "ncsa",
-            "unlicense", "zlib", "pddl", "lgpl-lr", "deepfloyd-if-license",
-            "fair-noncommercial-research-license", "llama2", "llama3", "llama3.1", "llama3.2",
-            "llama3.3", "llama4", "grok2-community", "gemma", "openrail++", "unknown", "other",
+            "apache-2.0",
+            "mit",
+            "openrail",
+            "bigscience-openrail-m",
+            "creativeml-openrail-m",
+            "bigscience-bloom-rail-1.0",
+            "bigcode-openrail-m",
+            "afl-3.0",
+            "artistic-2.0",
+            "bsl-1.0",
+            "bsd",
+            "bsd-2-clause",
+            "bsd-3-clause",
+            "bsd-3-clause-clear",
+            "c-uda",
+            "cc",
+            "cc0-1.0",
+            "cc-by-2.0",
+            "cc-by-2.5",
+            "cc-by-3.0",
+            "cc-by-4.0",
+            "cc-by-sa-3.0",
+            "cc-by-sa-4.0",
+            "cc-by-nc-2.0",
+            "cc-by-nc-3.0",
+            "cc-by-nc-4.0",
+            "cc-by-nd-4.0",
+            "cc-by-nc-nd-3.0",
+            "cc-by-nc-nd-4.0",
+            "cc-by-nc-sa-2.0",
+            "cc-by-nc-sa-3.0",
+            "cc-by-nc-sa-4.0",
+            "cdla-sharing-1.0",
+            "cdla-permissive-1.0",
+            "cdla-permissive-2.0",
+            "wtfpl",
+            "ecl-2.0",
+            "epl-1.0",
+            "epl-2.0",
+            "etalab-2.0",
+            "eupl-1.1",
+            "eupl-1.2",
+            "agpl-3.0",
+            "gfdl",
+            "gpl",
+            "gpl-2.0",
+            "gpl-3.0",
+            "lgpl",
+            "lgpl-2.1",
+            "lgpl-3.0",
+            "isc",
+            "h-research",
+            "intel-research",
+            "lppl-1.3c",
+            "ms-pl",
+            "apple-ascl",
+            "apple-amlr",
+            "mpl-2.0",
+            "odc-by",
+            "odbl",
+            "openmdw-1.0",
+            "openmdw-1.1",
+            "osl-3.0",
+            "postgresql",
+            "ofl-1.1",
+            "ncsa",
+            "unlicense",
+            "zlib",
+            "pddl",
+            "lgpl-lr",
+            "deepfloyd-if-license",
+            "fair-noncommercial-research-license",
+            "llama2",
+            "llama3",
+            "llama3.1",
+            "llama3.2",
+            "llama3.3",
+            "llama4",
+            "grok2-community",
+            "gemma",
+            "openrail++",
+            "unknown",
+            "other",
         ];
         let kb = KnowledgeBase::builtin();
         let missing: Vec<_> = HUB_IDS.iter().filter(|id| kb.get(id).is_none()).collect();

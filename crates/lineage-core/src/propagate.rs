@@ -380,8 +380,10 @@ impl Propagation {
         self.cycle_of.get(&ix).map(|&i| self.cycles[i].as_slice())
     }
 
-    /// Every ancestor of `node` (itself included) that introduces `term` with a path of edges along which
-    /// the term travels, each as the path from `node` up to that ancestor.
+    /// Every place where `term` enters the lineage of `node`: ancestors (or the node itself) whose own
+    /// license brings the term without inheriting it, each with the path from `node` up to it along
+    /// edges the term travels. A chain of derivatives that re-declare their base's license thus points
+    /// at the base, not at every link.
     ///
     /// Computed on demand by a breadth-first walk upward, so paths are shortest and cost nothing for
     /// nodes nobody asks about.
@@ -398,31 +400,72 @@ impl Propagation {
         let mut queue = VecDeque::from([node]);
         prev.insert(node, None);
         let mut out = Vec::new();
+        let carries = |p: NodeIndex| self.effective(p).iter().any(|e| self.term(e.term) == term);
         while let Some(n) = queue.pop_front() {
-            let introduces = own_terms(graph, kb, n).terms.iter().any(|t| t == term)
-                || (kind == TermKind::Unknown
-                    && self.cycle_of(n).is_some_and(|c| c[0] == n)
-                    && self
+            let inherits = graph
+                .parents(n)
+                .any(|(p, rel)| pass(rel, kind, self.policy) != Pass::Stop && carries(p));
+            if !inherits {
+                let introduces = own_terms(graph, kb, n).terms.iter().any(|t| t == term)
+                    || self
                         .effective(n)
                         .iter()
-                        .any(|e| e.origin == n && self.term(e.term) == term));
-            if introduces {
-                out.push(self.path_to(&prev, n));
+                        .any(|e| e.origin == n && self.term(e.term) == term);
+                if introduces {
+                    out.push(self.path_to(&prev, n));
+                }
+                continue;
             }
             for (p, rel) in graph.parents(n) {
-                if pass(rel, kind, self.policy) == Pass::Stop || prev.contains_key(&p) {
+                if pass(rel, kind, self.policy) == Pass::Stop
+                    || prev.contains_key(&p)
+                    || !carries(p)
+                {
                     continue;
                 }
                 prev.insert(p, Some((n, rel)));
                 queue.push_back(p);
             }
         }
-        // A derivative that re-declares its parent's license did not introduce the term: show the
-        // ancestors, and the node itself only when nobody above it introduces the term.
-        if out.len() > 1 {
-            out.retain(|p| p.origin != node);
+        // On a cycle every member inherits from another, so nobody qualifies: fall back to the origin
+        // propagation recorded.
+        if out.is_empty() {
+            let recorded = self
+                .effective(node)
+                .iter()
+                .find(|e| self.term(e.term) == term)
+                .map(|e| e.origin);
+            if let Some(origin) = recorded {
+                if let Some(p) = self.path_between(graph, node, origin, kind) {
+                    out.push(p);
+                }
+            }
         }
         out
+    }
+
+    fn path_between(
+        &self,
+        graph: &Graph,
+        node: NodeIndex,
+        origin: NodeIndex,
+        kind: TermKind,
+    ) -> Option<Path> {
+        let mut prev: HashMap<NodeIndex, Option<(NodeIndex, Relation)>> =
+            HashMap::from([(node, None)]);
+        let mut queue = VecDeque::from([node]);
+        while let Some(n) = queue.pop_front() {
+            if n == origin {
+                return Some(self.path_to(&prev, n));
+            }
+            for (p, rel) in graph.parents(n) {
+                if pass(rel, kind, self.policy) != Pass::Stop && !prev.contains_key(&p) {
+                    prev.insert(p, Some((n, rel)));
+                    queue.push_back(p);
+                }
+            }
+        }
+        None
     }
 
     fn path_to(

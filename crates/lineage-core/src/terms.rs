@@ -139,7 +139,10 @@ impl TermKind {
     pub fn is_condition(self) -> bool {
         !matches!(
             self,
-            TermKind::NonCommercial | TermKind::NoDerivatives | TermKind::Notice | TermKind::Unknown
+            TermKind::NonCommercial
+                | TermKind::NoDerivatives
+                | TermKind::Notice
+                | TermKind::Unknown
         )
     }
 }

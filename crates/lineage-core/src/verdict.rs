@@ -1,6 +1,8 @@
 //! Verdicts and conflicts: what the effective terms of a node mean for commercial use, with reasons.
 
-use crate::graph::{ClarifySource, Declared, Graph, NodeIndex, Relation, Resolution};
+use crate::graph::{
+    Clarification, ClarifySource, Declared, Graph, Node, NodeIndex, Relation, Resolution,
+};
 use crate::id::{NodeKey, RepoKind};
 use crate::license::KnowledgeBase;
 use crate::propagate::{own_terms, DatasetPolicy, OwnSource, Propagation};
@@ -284,7 +286,8 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
         conditions.extend(reason(t));
     }
     let decisive: Vec<&Term> = match commercial {
-        Verdict::Forbidden => forbidding,
+        // Unknown parts are listed too: lifting the prohibition would still leave them open.
+        Verdict::Forbidden => forbidding.into_iter().chain(unknowns).collect(),
         Verdict::Unknown => unknowns,
         Verdict::Conditional => condition_terms,
         Verdict::Permitted => Vec::new(),
@@ -297,7 +300,7 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
             .collect(),
         _ => decisive.iter().flat_map(|t| reason(t)).collect(),
     };
-    let advisories: Vec<Reason> = advisory.iter().flat_map(|t| reason(t)).collect();
+    let advisories: Vec<Reason> = advisory.iter().flat_map(reason).collect();
 
     let unresolved = unresolved_ancestry(graph, ix);
     let conflicts = conflicts(graph, prop, kb, ix, &binding, &unresolved);
@@ -318,7 +321,13 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
     }
 }
 
-fn reasons_for(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeIndex, t: &Term) -> Vec<Reason> {
+fn reasons_for(
+    graph: &Graph,
+    prop: &Propagation,
+    kb: &KnowledgeBase,
+    ix: NodeIndex,
+    t: &Term,
+) -> Vec<Reason> {
     let paths = prop.explain(graph, kb, ix, t);
     paths
         .into_iter()
@@ -336,20 +345,37 @@ fn reasons_for(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeIn
             let clarified = p
                 .steps
                 .iter()
-                .flat_map(|s| graph.node(s.node).clarifications.iter())
+                .flat_map(|s| {
+                    let n = graph.node(s.node);
+                    n.clarifications
+                        .iter()
+                        .filter(move |c| !agrees_with_card(kb, n, c))
+                })
                 .map(|c| match &c.source {
-                    ClarifySource::Catalog { source } => format!("curated: {} ({source})", c.message),
-                    ClarifySource::Policy { reason } => format!("clarified by policy: {} ({reason})", c.message),
+                    ClarifySource::Catalog { source } => {
+                        format!("curated: {} ({source})", c.message)
+                    }
+                    ClarifySource::Policy { reason } => {
+                        format!("clarified by policy: {} ({reason})", c.message)
+                    }
                 })
                 .collect();
             let via = if steps.len() > 2 {
-                let mid: Vec<String> = steps[1..steps.len() - 1].iter().map(|s| s.node.to_string()).collect();
+                let mid: Vec<String> = steps[1..steps.len() - 1]
+                    .iter()
+                    .map(|s| s.node.to_string())
+                    .collect();
                 format!(" via {}", mid.join(" ← "))
             } else {
                 String::new()
             };
-            let lic = license.as_deref().map(|l| format!(" ({l})")).unwrap_or_default();
-            let message = if p.origin == ix {
+            let lic = license
+                .as_deref()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default();
+            let message = if p.origin == ix && t.kind() == TermKind::Unknown {
+                t.to_string()
+            } else if p.origin == ix {
                 format!("{t}: from its own license{lic}")
             } else {
                 format!("{t}: inherited from {}{lic}{via}", origin.key)
@@ -398,13 +424,21 @@ fn conflicts(
     let mut out = Vec::new();
     let inherited: Vec<&(Term, NodeIndex)> = binding.iter().filter(|(_, o)| *o != ix).collect();
     let key_of = |o: NodeIndex| graph.node(o).key.to_string();
-    let lic_of = |o: NodeIndex| license_label(graph, kb, o).map(|l| format!(" ({l})")).unwrap_or_default();
+    let lic_of = |o: NodeIndex| {
+        license_label(graph, kb, o)
+            .map(|l| format!(" ({l})"))
+            .unwrap_or_default()
+    };
 
     // Conflicts about the declared license speak of what the card itself says; when a clarification
     // replaced it, the whole effective set (own clarified terms included) is what the card understates.
     let card = node.card();
     let overridden = node.card_declared.is_some();
-    let card_match = if card.has_license() { Some(kb.resolve(card)) } else { None };
+    let card_match = if card.has_license() {
+        Some(kb.resolve(card))
+    } else {
+        None
+    };
     if let Some(m) = card_match.as_ref().filter(|m| !m.ids.is_empty()) {
         {
             let declared = m.ids.join(", ");
@@ -420,7 +454,11 @@ fn conflicts(
                 .map(|(t, o)| format!("{t} from {}{}", key_of(*o), lic_of(*o)))
                 .collect();
             if !missing.is_empty() {
-                let verb = if overridden { "is really bound by" } else { "inherits" };
+                let verb = if overridden {
+                    "is really bound by"
+                } else {
+                    "inherits"
+                };
                 out.push(Conflict {
                     code: ConflictCode::DeclaredMorePermissive,
                     message: format!("declares {declared} but {verb} {}", missing.join("; ")),
@@ -443,7 +481,10 @@ fn conflicts(
             let families: Vec<(&str, &str)> = m
                 .ids
                 .iter()
-                .filter_map(|id| kb.get(id).and_then(|e| e.family.as_deref().map(|f| (f, id.as_str()))))
+                .filter_map(|id| {
+                    kb.get(id)
+                        .and_then(|e| e.family.as_deref().map(|f| (f, id.as_str())))
+                })
                 .collect();
             let mut seen = BTreeSet::new();
             for (_, o) in &inherited {
@@ -452,7 +493,9 @@ fn conflicts(
                 }
                 if let OwnSource::License(om) = own_terms(graph, kb, *o).source {
                     for oid in &om.ids {
-                        let Some(of) = kb.get(oid).and_then(|e| e.family.as_deref()) else { continue };
+                        let Some(of) = kb.get(oid).and_then(|e| e.family.as_deref()) else {
+                            continue;
+                        };
                         for (f, id) in &families {
                             if *f == of && *id != oid && !m.ids.contains(oid) {
                                 out.push(Conflict {
@@ -484,7 +527,8 @@ fn conflicts(
                 let is_copy = graph
                     .parents(ix)
                     .all(|(_, r)| matches!(r, Relation::Quantized | Relation::Renamed));
-                let same_org = node.key.org().is_some() && node.key.org() == graph.node(*o).key.org();
+                let same_org =
+                    node.key.org().is_some() && node.key.org() == graph.node(*o).key.org();
                 let named = node
                     .key
                     .name()
@@ -506,11 +550,17 @@ fn conflicts(
     }
 
     if let Some(cycle) = prop.cycle_of(ix) {
-        let names: Vec<String> = cycle.iter().map(|c| graph.node(*c).key.id.clone()).collect();
+        let names: Vec<String> = cycle
+            .iter()
+            .map(|c| graph.node(*c).key.id.clone())
+            .collect();
         out.push(Conflict {
             code: ConflictCode::Cycle,
             message: if names.len() == 1 {
-                format!("{} names itself as its base model; its real ancestry is unknown", names[0])
+                format!(
+                    "{} names itself as its base model; its real ancestry is unknown",
+                    names[0]
+                )
             } else {
                 format!(
                     "declared bases form a cycle ({}); the real ancestry is unknown",
@@ -521,7 +571,10 @@ fn conflicts(
     }
     let ancestors: Vec<&Unresolved> = unresolved.iter().filter(|u| u.node != node.key).collect();
     if !ancestors.is_empty() {
-        let list: Vec<String> = ancestors.iter().map(|u| format!("{} ({})", u.node, u.status)).collect();
+        let list: Vec<String> = ancestors
+            .iter()
+            .map(|u| format!("{} ({})", u.node, u.status))
+            .collect();
         out.push(Conflict {
             code: ConflictCode::UnresolvedAncestor,
             message: format!("ancestry not fully known: {}", list.join("; ")),
@@ -533,7 +586,11 @@ fn conflicts(
             message: format!("the card of {} could not be parsed: {why}", node.key),
         });
     }
-    for c in &node.clarifications {
+    for c in node
+        .clarifications
+        .iter()
+        .filter(|c| !agrees_with_card(kb, node, c))
+    {
         if let (ClarifySource::Catalog { source }, Some(card)) = (&c.source, &c.replaced) {
             out.push(Conflict {
                 code: ConflictCode::CardContradictsCatalog,
@@ -545,6 +602,27 @@ fn conflicts(
         }
     }
     out
+}
+
+/// Whether a clarification only repeats what the card already says (then it changed nothing, is not
+/// reported as used, and is no contradiction).
+pub fn agrees_with_card(kb: &KnowledgeBase, node: &Node, c: &Clarification) -> bool {
+    let card = node.card();
+    let same = |a: &[String], b: &[String]| {
+        let norm = |v: &[String]| {
+            let mut v: Vec<String> = v.iter().map(|s| s.trim().to_ascii_lowercase()).collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        norm(a) == norm(b)
+    };
+    match c.field.as_str() {
+        "license" => card.has_license() && same(&kb.resolve(card).ids, &c.asserted),
+        "base_model" => same(&card.base_model, &c.asserted),
+        "datasets" => same(&card.datasets, &c.asserted),
+        _ => false,
+    }
 }
 
 fn summarise(

@@ -44,7 +44,11 @@ fn llama2_lora_declaring_apache_is_conditional_and_flagged() {
     g.add_edge(base, lora, Relation::Adapter);
     let a = judge(&g, lora, DatasetPolicy::Strict);
     assert_eq!(a.commercial, Verdict::Conditional);
-    assert!(codes(&a).contains(&ConflictCode::DeclaredMorePermissive), "{:?}", a.conflicts);
+    assert!(
+        codes(&a).contains(&ConflictCode::DeclaredMorePermissive),
+        "{:?}",
+        a.conflicts
+    );
     let aup = a
         .conditions
         .iter()
@@ -70,12 +74,19 @@ fn mit_model_trained_on_alpaca() {
     assert_eq!(a.reasons[0].term, Term::NonCommercial);
     assert_eq!(a.reasons[0].license.as_deref(), Some("cc-by-nc-4.0"));
     assert!(codes(&a).contains(&ConflictCode::DeclaredMorePermissive));
-    assert!(a.summary.starts_with("forbidden: non-commercial"), "{}", a.summary);
+    assert!(
+        a.summary.starts_with("forbidden: non-commercial"),
+        "{}",
+        a.summary
+    );
 
     let lenient = judge(&g, m, DatasetPolicy::Lenient);
     assert_eq!(lenient.commercial, Verdict::Permitted);
     assert_eq!(lenient.dataset_policy, DatasetPolicy::Lenient);
-    assert!(lenient.advisories.iter().any(|r| r.term == Term::NonCommercial && r.advisory));
+    assert!(lenient
+        .advisories
+        .iter()
+        .any(|r| r.term == Term::NonCommercial && r.advisory));
 }
 
 /// bartowski-style GGUF (no license, base_model_relation quantized) of NousResearch/Hermes-3-Llama-3.1-8B,
@@ -90,12 +101,23 @@ fn gguf_without_license_of_llama31_finetune_inherits() {
     g.add_edge(ft, gguf, Relation::Quantized);
     let a = judge(&g, gguf, DatasetPolicy::Strict);
     assert_eq!(a.commercial, Verdict::Conditional, "{}", a.summary);
-    assert!(a.reasons.iter().all(|r| r.origin != NodeKey::model("bartowski/Hermes-3-Llama-3.1-8B-GGUF")));
+    assert!(a
+        .reasons
+        .iter()
+        .all(|r| r.origin != NodeKey::model("bartowski/Hermes-3-Llama-3.1-8B-GGUF")));
     assert!(has_term(&a.conditions, TermKind::NamePrefix));
-    assert!(a.conflicts.is_empty(), "a copy declares nothing, so nothing conflicts: {:?}", a.conflicts);
+    assert!(
+        a.conflicts.is_empty(),
+        "a copy declares nothing, so nothing conflicts: {:?}",
+        a.conflicts
+    );
 
     let ft_a = judge(&g, ft, DatasetPolicy::Strict);
-    assert!(codes(&ft_a).contains(&ConflictCode::LicenseVersionMismatch), "{:?}", ft_a.conflicts);
+    assert!(
+        codes(&ft_a).contains(&ConflictCode::LicenseVersionMismatch),
+        "{:?}",
+        ft_a.conflicts
+    );
 }
 
 /// sayakpaul/FLUX.1-merged: a merge of FLUX.1-dev (non-commercial) and FLUX.1-schnell (apache-2.0).
@@ -117,8 +139,14 @@ fn flux_dev_schnell_merge_is_forbidden() {
     g.add_edge(schnell, merged, Relation::Merge);
     let a = judge(&g, merged, DatasetPolicy::Strict);
     assert_eq!(a.commercial, Verdict::Forbidden, "{}", a.summary);
-    assert_eq!(a.reasons[0].origin, NodeKey::model("black-forest-labs/FLUX.1-dev"));
-    assert_eq!(judge(&g, schnell, DatasetPolicy::Strict).commercial, Verdict::Permitted);
+    assert_eq!(
+        a.reasons[0].origin,
+        NodeKey::model("black-forest-labs/FLUX.1-dev")
+    );
+    assert_eq!(
+        judge(&g, schnell, DatasetPolicy::Strict).commercial,
+        Verdict::Permitted
+    );
 }
 
 /// A Gemma fine-tune: the Gemma Prohibited Use Policy passes to the derivative.
@@ -130,7 +158,11 @@ fn gemma_finetune_carries_use_policy() {
     g.add_edge(base, ft, Relation::Finetune);
     let a = judge(&g, ft, DatasetPolicy::Strict);
     assert_eq!(a.commercial, Verdict::Conditional);
-    let up = a.conditions.iter().find(|r| r.term.kind() == TermKind::UsePolicy).unwrap();
+    let up = a
+        .conditions
+        .iter()
+        .find(|r| r.term.kind() == TermKind::UsePolicy)
+        .unwrap();
     assert_eq!(up.origin, NodeKey::model("google/gemma-2-9b"));
     assert!(!codes(&a).contains(&ConflictCode::DeclaredMorePermissive));
 }
@@ -144,7 +176,11 @@ fn share_alike_dataset_under_mit_model() {
     g.add_edge(dolly, m, Relation::TrainedOn);
     let a = judge(&g, m, DatasetPolicy::Strict);
     assert_eq!(a.commercial, Verdict::Conditional);
-    assert!(codes(&a).contains(&ConflictCode::ShareAlikeMismatch), "{:?}", a.conflicts);
+    assert!(
+        codes(&a).contains(&ConflictCode::ShareAlikeMismatch),
+        "{:?}",
+        a.conflicts
+    );
 }
 
 /// nvidia/OpenMath2-Llama3.1-8B derives from Llama 3.1 but its name does not start with "Llama".
@@ -157,7 +193,9 @@ fn llama31_derivative_without_llama_prefix() {
     g.add_edge(base, ft, Relation::Finetune);
     g.add_edge(base, good, Relation::Finetune);
     assert!(codes(&judge(&g, ft, DatasetPolicy::Strict)).contains(&ConflictCode::NamePrefixMissing));
-    assert!(!codes(&judge(&g, good, DatasetPolicy::Strict)).contains(&ConflictCode::NamePrefixMissing));
+    assert!(
+        !codes(&judge(&g, good, DatasetPolicy::Strict)).contains(&ConflictCode::NamePrefixMissing)
+    );
 }
 
 #[test]
@@ -178,7 +216,10 @@ fn self_reference_and_two_node_cycle_terminate_and_report() {
     }
     let c = judge(&g, child, DatasetPolicy::Strict);
     assert_eq!(c.commercial, Verdict::Unknown);
-    assert!(!codes(&c).contains(&ConflictCode::Cycle), "the child is not on the cycle");
+    assert!(
+        !codes(&c).contains(&ConflictCode::Cycle),
+        "the child is not on the cycle"
+    );
 }
 
 #[test]
@@ -207,10 +248,19 @@ fn missing_license_is_unknown_but_quantized_copies_inherit() {
     let q = model(&mut g, "someone/Mistral-7B-v0.1-GGUF", &[]);
     g.add_edge(base, ft, Relation::Finetune);
     g.add_edge(base, q, Relation::Quantized);
-    assert_eq!(judge(&g, ft, DatasetPolicy::Strict).commercial, Verdict::Unknown);
-    assert_eq!(judge(&g, q, DatasetPolicy::Strict).commercial, Verdict::Permitted);
+    assert_eq!(
+        judge(&g, ft, DatasetPolicy::Strict).commercial,
+        Verdict::Unknown
+    );
+    assert_eq!(
+        judge(&g, q, DatasetPolicy::Strict).commercial,
+        Verdict::Permitted
+    );
     let orphan = model(&mut g, "someone/orphan", &[]);
-    assert_eq!(judge(&g, orphan, DatasetPolicy::Strict).commercial, Verdict::Unknown);
+    assert_eq!(
+        judge(&g, orphan, DatasetPolicy::Strict).commercial,
+        Verdict::Unknown
+    );
 }
 
 #[test]
@@ -223,9 +273,18 @@ fn dataset_attribution_does_not_bind_models_but_non_commercial_does() {
     let m = model(&mut g, "x/model", &["cc-by-sa-3.0"]);
     g.add_edge(wiki, m, Relation::TrainedOn);
     let a = judge(&g, m, DatasetPolicy::Strict);
-    let attributions: Vec<_> = a.conditions.iter().filter(|r| r.term.kind() == TermKind::Attribution).collect();
+    let attributions: Vec<_> = a
+        .conditions
+        .iter()
+        .filter(|r| r.term.kind() == TermKind::Attribution)
+        .collect();
     assert!(!attributions.is_empty());
-    assert!(attributions.iter().all(|r| r.origin == NodeKey::model("x/model")), "dataset attribution stays with the dataset");
+    assert!(
+        attributions
+            .iter()
+            .all(|r| r.origin == NodeKey::model("x/model")),
+        "dataset attribution stays with the dataset"
+    );
     g.add_edge(nc, m, Relation::TrainedOn);
     let a = judge(&g, m, DatasetPolicy::Strict);
     assert_eq!(a.commercial, Verdict::Forbidden);
@@ -247,7 +306,10 @@ fn renamed_alias_inherits_from_the_new_id() {
     g.add_edge(new, old, Relation::Renamed);
     let child = model(&mut g, "someone/bert-finetune", &["apache-2.0"]);
     g.add_edge(old, child, Relation::Finetune);
-    assert_eq!(judge(&g, child, DatasetPolicy::Strict).commercial, Verdict::Permitted);
+    assert_eq!(
+        judge(&g, child, DatasetPolicy::Strict).commercial,
+        Verdict::Permitted
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,7 +413,13 @@ fn normal(g: &Graph, prop: &Propagation) -> Normal {
             let mut v: Vec<(Term, NodeKey, bool)> = prop
                 .effective(ix)
                 .iter()
-                .map(|e| (prop.term(e.term).clone(), g.node(e.origin).key.clone(), e.advisory))
+                .map(|e| {
+                    (
+                        prop.term(e.term).clone(),
+                        g.node(e.origin).key.clone(),
+                        e.advisory,
+                    )
+                })
                 .collect();
             v.sort();
             (g.node(ix).key.clone(), v)

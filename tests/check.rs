@@ -1,0 +1,211 @@
+//! `lineage check`: verdicts, reasons, exit codes, JSON.
+
+use crate::util::{json, run, Env};
+
+#[test]
+fn mit_model_trained_on_alpaca_is_forbidden_with_the_dataset_as_origin() {
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args(["check", "open-tuners/gpt2-alpaca", "--format", "json"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 1, "denied → 1; stderr: {err}");
+    let v = json(&out);
+    assert_eq!(v["schema"], "lineage.check/1");
+    assert_eq!(v["commercial"], "forbidden");
+    assert_eq!(v["dataset_policy"], "strict");
+    assert_eq!(v["reasons"][0]["origin"], "dataset:tatsu-lab/alpaca");
+    assert_eq!(v["reasons"][0]["term"]["kind"], "non-commercial");
+    let codes: Vec<&str> = v["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"declared-more-permissive"), "{codes:?}");
+    assert_eq!(v["policy"]["allowed"], false);
+    insta::assert_json_snapshot!("check_gpt2_alpaca", v);
+}
+
+#[test]
+fn lenient_dataset_policy_turns_dataset_terms_into_advisories() {
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args([
+        "check",
+        "open-tuners/gpt2-alpaca",
+        "--format",
+        "json",
+        "--dataset-policy",
+        "lenient",
+    ]);
+    let (code, out, _) = run(c);
+    let v = json(&out);
+    assert_eq!(v["commercial"], "permitted");
+    assert_eq!(v["dataset_policy"], "lenient");
+    assert_eq!(v["advisories"][0]["term"]["kind"], "non-commercial");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn permissive_model_passes_and_exits_zero() {
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args(["check", "openai-community/gpt2"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("openai-community/gpt2 — PERMITTED"),
+        "{out}"
+    );
+}
+
+#[test]
+fn text_report_shows_the_path_to_the_origin() {
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args(["check", "quant-shop/Llama-3.1-8B-Instruct-Legal-SFT-GGUF"]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 1, "conditional is denied by the default policy");
+    assert!(out.contains("— CONDITIONAL"), "{out}");
+    assert!(
+        out.contains("quant-shop/Llama-3.1-8B-Instruct-Legal-SFT-GGUF ← open-tuners/Llama-3.1-8B-Instruct-Legal-SFT ← meta-llama/Llama-3.1-8B-Instruct ← meta-llama/Llama-3.1-8B (llama3.1)"),
+        "{out}"
+    );
+    insta::assert_snapshot!("check_gguf_text", out);
+}
+
+#[test]
+fn several_models_give_an_array_and_the_worst_exit_code() {
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args([
+        "check",
+        "openai-community/gpt2",
+        "acme-ai/FLUX.1-dev-schnell-merge",
+        "open-tuners/llama-2-7b-guanaco-lora",
+        "--format",
+        "json",
+    ]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 1);
+    let v = json(&out);
+    let verdicts: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["commercial"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["permitted", "forbidden", "conditional"]);
+    assert_eq!(
+        v[1]["reasons"][0]["origin"],
+        "model:black-forest-labs/FLUX.1-dev"
+    );
+}
+
+#[test]
+fn cycles_and_missing_bases_are_unknown_never_permitted() {
+    let env = Env::new();
+    for (model, code) in [
+        ("loop-lab/self-referencing-7b", "cycle"),
+        ("loop-lab/cycle-a", "cycle"),
+        ("acme-ai/orphan-7b-ft", "unresolved-ancestor"),
+    ] {
+        let mut c = env.cmd();
+        c.args(["check", model, "--format", "json"]);
+        let (exit, out, _) = run(c);
+        let v = json(&out);
+        assert_eq!(v["commercial"], "unknown", "{model}");
+        assert_eq!(exit, 1);
+        assert!(
+            v["conflicts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["code"] == code),
+            "{model}: {}",
+            v["conflicts"]
+        );
+    }
+}
+
+#[test]
+fn card_problems_fail_closed() {
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args(["check", "acme-ai/broken-yaml-model", "--format", "json"]);
+    let (_, out, _) = run(c);
+    let v = json(&out);
+    assert_eq!(v["commercial"], "unknown");
+    assert!(
+        v["conflicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["code"] == "card-unparseable"),
+        "{v}"
+    );
+
+    let mut c = env.cmd();
+    c.args(["check", "acme-ai/crlf-card-model", "--format", "json"]);
+    let (_, out, _) = run(c);
+    let v = json(&out);
+    assert_ne!(v["commercial"], "permitted");
+    assert!(
+        v["declared"].is_object(),
+        "the CRLF front matter was read: {v}"
+    );
+}
+
+#[test]
+fn url_base_models_and_renamed_ids_resolve_on_the_hub() {
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args(["check", "acme-ai/url-base-model", "--format", "json"]);
+    let (_, out, _) = run(c);
+    let v = json(&out);
+    assert_eq!(v["commercial"], "conditional", "{v}");
+    assert!(v["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["origin"] == "model:meta-llama/Llama-2-7b-hf"));
+
+    let mut c = env.cmd();
+    c.args([
+        "check",
+        "acme-ai/bert-base-uncased-sst2",
+        "--format",
+        "json",
+        "--no-catalog",
+    ]);
+    let (_, out, _) = run(c);
+    let v = json(&out);
+    let text = v.to_string();
+    assert!(
+        text.contains("google-bert/bert-base-uncased"),
+        "the rename was followed: {v}"
+    );
+}
+
+#[test]
+fn huggyllama_other_without_name_is_forbidden_by_the_catalog_and_unknown_without_it() {
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args(["check", "huggyllama/llama-7b", "--format", "json"]);
+    let (_, out, _) = run(c);
+    let v = json(&out);
+    assert_eq!(v["commercial"], "forbidden", "{v}");
+    let clarified = v["reasons"][0]["clarified"].to_string();
+    assert!(clarified.contains("curated:"), "{v}");
+
+    let mut c = env.cmd();
+    c.args([
+        "check",
+        "huggyllama/llama-7b",
+        "--format",
+        "json",
+        "--no-catalog",
+    ]);
+    let (_, out, _) = run(c);
+    assert_eq!(json(&out)["commercial"], "unknown");
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests of the `lineage` binary against a fake Hub on loopback (one test binary: linking
+//! is the slow part on small machines).
+
+mod util;
+
+mod check;
+mod graph;
+mod misc;
+mod policy;
