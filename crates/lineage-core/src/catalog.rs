@@ -301,4 +301,226 @@ mod tests {
             Err(CatalogError::Invalid { .. })
         ));
     }
+
+    use crate::graph::{Declared, Graph, Node, NodeIndex, Relation, Resolution};
+    use crate::propagate::{DatasetPolicy, Propagation};
+    use crate::verdict::{assess, Assessment, ConflictCode, Verdict};
+
+    /// Builds the lineage of `root` (whose card says `card`) as the crawler would when the Hub has no
+    /// other card: every ancestor answered from the clarifications, or left not found.
+    fn lineage(cl: &Clarifications, root: &NodeKey, card: Declared) -> (Graph, NodeIndex) {
+        let mut g = Graph::new();
+        let mut node = Node::found(root.clone(), card);
+        cl.apply(&mut node);
+        let root_ix = g.upsert(node);
+        let mut queue = vec![root_ix];
+        while let Some(ix) = queue.pop() {
+            let d = g.node(ix).declared.clone();
+            let rel = Relation::infer(d.base_model_relation.as_deref(), None, d.base_model.len());
+            let parents = d
+                .base_model
+                .iter()
+                .map(|b| (crate::id::parse_card_ref(b, RepoKind::Model), rel))
+                .chain(d.datasets.iter().map(|b| {
+                    (
+                        crate::id::parse_card_ref(b, RepoKind::Dataset),
+                        Relation::TrainedOn,
+                    )
+                }));
+            for (key, rel) in parents {
+                let Ok(key) = key else { continue };
+                let known = g.find(&key).is_some();
+                let p = g.ensure(&key);
+                if !known {
+                    let answered = cl.answer(&key, &Resolution::NotFound);
+                    g.upsert(answered.unwrap_or(Node {
+                        resolution: Resolution::NotFound,
+                        ..Node::placeholder(key)
+                    }));
+                    queue.push(p);
+                }
+                g.add_edge(p, ix, rel);
+            }
+        }
+        (g, root_ix)
+    }
+
+    fn judge(cl: &Clarifications, root: &NodeKey, card: Declared) -> Assessment {
+        let kb = KnowledgeBase::builtin();
+        let (g, ix) = lineage(cl, root, card);
+        let prop = Propagation::run(&g, &kb, DatasetPolicy::Strict);
+        assess(&g, &prop, &kb, ix)
+    }
+
+    fn cites_catalog(a: &Assessment) -> bool {
+        a.reasons
+            .iter()
+            .chain(&a.conditions)
+            .chain(&a.advisories)
+            .any(|r| r.clarified.iter().any(|c| c.starts_with("curated:")))
+    }
+
+    /// Every catalogued license is exercised on a card that omits it: alone the card is unknown
+    /// ("no license declared"); with the catalog the verdict rests on the curated license and says so.
+    #[test]
+    fn every_curated_license_replaces_a_missing_one() {
+        let kb = KnowledgeBase::builtin();
+        let catalog = Catalog::builtin(&kb);
+        let mut with = Clarifications::none();
+        catalog.add_to(&mut with);
+        let without = Clarifications::none();
+        for e in catalog.entries().iter().filter(|e| e.license.is_some()) {
+            let key = e.key().unwrap();
+            let alone = judge(&without, &key, Declared::default());
+            assert_eq!(alone.commercial, Verdict::Unknown, "{}", e.repo);
+            let curated = judge(&with, &key, Declared::default());
+            let no_license = |a: &Assessment| {
+                a.reasons
+                    .iter()
+                    .any(|r| r.origin == key && r.message.contains("no license declared"))
+            };
+            assert!(!no_license(&curated), "{}: {}", e.repo, curated.summary);
+            let license_terms = kb.get(e.license.as_deref().unwrap()).unwrap().terms.clone();
+            if !license_terms.is_empty() {
+                assert!(
+                    cites_catalog(&curated),
+                    "{}: the verdict does not cite the catalog: {curated:?}",
+                    e.repo
+                );
+            }
+        }
+    }
+
+    /// Every catalogued base model or training dataset is exercised on a card that declares a
+    /// permissive license and nothing else: the card alone is permitted; the catalog adds the ancestry.
+    #[test]
+    fn every_curated_ancestry_is_followed() {
+        let kb = KnowledgeBase::builtin();
+        let catalog = Catalog::builtin(&kb);
+        let mut with = Clarifications::none();
+        catalog.add_to(&mut with);
+        let without = Clarifications::none();
+        let card = Declared {
+            license: vec!["mit".into()],
+            ..Declared::default()
+        };
+        for e in catalog.entries() {
+            let bases = e.base_model.clone().unwrap_or_default();
+            let datasets = e.datasets.clone().unwrap_or_default();
+            if bases.is_empty() && datasets.is_empty() {
+                continue;
+            }
+            let key = e.key().unwrap();
+            assert_eq!(
+                judge(&without, &key, card.clone()).commercial,
+                Verdict::Permitted,
+                "{}",
+                e.repo
+            );
+            let (g, ix) = lineage(&with, &key, card.clone());
+            let parents: Vec<String> = g
+                .parents(ix)
+                .map(|(p, _)| g.node(p).key.id.clone())
+                .collect();
+            for b in bases.iter().chain(&datasets) {
+                let id = b.strip_prefix("datasets/").unwrap_or(b);
+                assert!(
+                    parents.iter().any(|p| p == id),
+                    "{}: {id} not followed ({parents:?})",
+                    e.repo
+                );
+            }
+        }
+    }
+
+    /// A Vicuna v0 delta declares apache-2.0, but it is LLaMA-1 weights plus a delta.
+    #[test]
+    fn vicuna_delta_declaring_apache_is_forbidden_and_flagged() {
+        let kb = KnowledgeBase::builtin();
+        let mut cl = Clarifications::none();
+        Catalog::builtin(&kb).add_to(&mut cl);
+        let card = Declared {
+            license: vec!["apache-2.0".into()],
+            ..Declared::default()
+        };
+        let a = judge(
+            &cl,
+            &NodeKey::model("lmsys/vicuna-13b-delta-v0"),
+            card.clone(),
+        );
+        assert_eq!(a.commercial, Verdict::Forbidden, "{}", a.summary);
+        let codes: Vec<ConflictCode> = a.conflicts.iter().map(|c| c.code).collect();
+        assert!(
+            codes.contains(&ConflictCode::DeclaredMorePermissive),
+            "{codes:?}"
+        );
+        assert!(
+            codes.contains(&ConflictCode::CardContradictsCatalog),
+            "{codes:?}"
+        );
+        assert!(cites_catalog(&a));
+        let alone = judge(
+            &Clarifications::none(),
+            &NodeKey::model("lmsys/vicuna-13b-delta-v0"),
+            card,
+        );
+        assert_eq!(
+            alone.commercial,
+            Verdict::Permitted,
+            "the card alone would say permitted"
+        );
+    }
+
+    /// runwayml/stable-diffusion-v1-5 is gone from the Hub; its derivatives still resolve.
+    #[test]
+    fn removed_repos_answer_from_the_catalog() {
+        let kb = KnowledgeBase::builtin();
+        let mut cl = Clarifications::none();
+        Catalog::builtin(&kb).add_to(&mut cl);
+        let node = cl
+            .answer(
+                &NodeKey::model("runwayml/stable-diffusion-v1-5"),
+                &Resolution::NotFound,
+            )
+            .expect("answered");
+        assert_eq!(node.resolution, Resolution::Curated);
+        assert!(node
+            .clarifications
+            .iter()
+            .any(|c| c.message.contains("removed")));
+        let card = Declared {
+            license: vec!["creativeml-openrail-m".into()],
+            base_model: vec!["runwayml/stable-diffusion-v1-5".into()],
+            ..Declared::default()
+        };
+        let a = judge(&cl, &NodeKey::model("someone/sd15-finetune"), card);
+        assert_eq!(a.commercial, Verdict::Conditional, "{}", a.summary);
+        assert!(a.unresolved.is_empty(), "{:?}", a.unresolved);
+    }
+
+    /// The user's policy facts win over the catalog's.
+    #[test]
+    fn policy_facts_win_over_the_catalog() {
+        let kb = KnowledgeBase::builtin();
+        let mut cl = Clarifications::none();
+        Catalog::builtin(&kb).add_to(&mut cl);
+        let mut f = Fact::new(
+            NodeKey::model("huggyllama/llama-7b"),
+            ClarifySource::Policy {
+                reason: "we hold a commercial license from Meta".into(),
+            },
+            "lineage.toml:3",
+        );
+        f.license = Some(vec!["apache-2.0".into()]);
+        cl.add(f);
+        let a = judge(
+            &cl,
+            &NodeKey::model("huggyllama/llama-7b"),
+            Declared {
+                license: vec!["other".into()],
+                ..Declared::default()
+            },
+        );
+        assert_eq!(a.commercial, Verdict::Permitted, "{}", a.summary);
+    }
 }
