@@ -144,8 +144,10 @@ impl Clarifications {
                         )
                     },
                     source: f.source.clone(),
-                    replaced: (!node.declared.base_model.is_empty())
-                        .then(|| node.declared.base_model.join(", ")),
+                    // A card naming a base by its pre-rename id says the same thing.
+                    replaced: (!node.declared.base_model.is_empty()
+                        && !self.same_repos(&node.declared.base_model, bases))
+                    .then(|| node.declared.base_model.join(", ")),
                     asserted: bases.clone(),
                 });
                 node.declared.base_model = bases.clone();
@@ -198,6 +200,25 @@ impl Clarifications {
                 node.declared.datasets = ds.clone();
             }
         }
+    }
+
+    /// Whether two lists of model ids name the same repos once known renames are followed.
+    fn same_repos(&self, card: &[String], asserted: &[String]) -> bool {
+        let current = |id: &String| -> String {
+            let renamed = self
+                .facts(&NodeKey::model(id.clone()))
+                .iter()
+                .find_map(|f| match &f.status {
+                    Some(RepoStatus::Renamed(to)) => Some(to.clone()),
+                    _ => None,
+                });
+            renamed.unwrap_or_else(|| id.clone()).to_ascii_lowercase()
+        };
+        let mut a: Vec<String> = card.iter().map(current).collect();
+        let mut b: Vec<String> = asserted.iter().map(current).collect();
+        a.sort();
+        b.sort();
+        a == b
     }
 
     /// A node for a repo the Hub could not answer for (not found, unreachable, offline cache miss),
