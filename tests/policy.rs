@@ -164,3 +164,31 @@ reason = "?"
     let err = err.replace(&env.dir.path().display().to_string(), "<tmp>");
     insta::assert_snapshot!("bad_policy_errors", err);
 }
+
+#[test]
+fn conflicts_deny_when_the_policy_lists_which_it_accepts() {
+    let env = Env::new();
+    let lenient = env.write(
+        "a.toml",
+        "[verdicts]\nallow = [\"permitted\", \"conditional\"]\n",
+    );
+    let strict = env.write(
+        "b.toml",
+        "[verdicts]\nallow = [\"permitted\", \"conditional\"]\n\n[conflicts]\nallow = [\"name-prefix-missing\"]\n",
+    );
+    let model = "open-tuners/llama-2-7b-guanaco-lora";
+    let mut c = env.cmd();
+    c.args(["check", model, "--policy"]).arg(&lenient);
+    assert_eq!(run(c).0, 0, "conflicts inform by default");
+    let mut c = env.cmd();
+    c.args(["check", model, "--format", "json", "--policy"])
+        .arg(&strict);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 1);
+    assert!(
+        json(&out)["policy"]["why"]
+            .to_string()
+            .contains("declared-more-permissive"),
+        "{out}"
+    );
+}

@@ -24,7 +24,7 @@ use crate::id::NodeKey;
 use crate::license::KnowledgeBase;
 use crate::propagate::{own_terms, OwnSource};
 use crate::terms::TermKind;
-use crate::verdict::{Assessment, Verdict};
+use crate::verdict::{Assessment, ConflictCode, Verdict};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -43,6 +43,9 @@ pub struct Policy {
     /// Knowledge-base ids every ancestor's own license must be among (`[licenses] allow`); `None` checks
     /// nothing.
     pub licenses: Option<BTreeSet<String>>,
+    /// Conflict codes a model may carry and still pass (`[conflicts] allow`); `None` lets conflicts
+    /// inform without denying.
+    pub conflicts: Option<BTreeSet<ConflictCode>>,
     /// Models accepted whatever their verdict (`[[exceptions]]`).
     pub exceptions: Vec<Exception>,
     /// Facts that fix cards (`[[clarify]]`).
@@ -57,6 +60,7 @@ impl Default for Policy {
             verdicts: BTreeSet::from([Verdict::Permitted]),
             conditions: None,
             licenses: None,
+            conflicts: None,
             exceptions: Vec::new(),
             clarify: Vec::new(),
         }
@@ -232,6 +236,14 @@ impl Policy {
             ));
         }
         self.check_licenses(graph, kb, ix, &mut denied, &mut passed);
+        if let Some(allow) = &self.conflicts {
+            for c in a.conflicts.iter().filter(|c| !allow.contains(&c.code)) {
+                denied.push(format!(
+                    "conflict {} is not in [conflicts] allow: {}",
+                    c.code, c.message
+                ));
+            }
+        }
 
         if let Some(e) = self.exceptions.iter().find(|e| e.matches(a)) {
             let mut why = vec![format!(

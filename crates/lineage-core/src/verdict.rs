@@ -648,3 +648,24 @@ fn summarise(
         (v, None) => format!("{v}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_names_are_unique_and_round_trip() {
+        let codes: BTreeSet<&str> = ConflictCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(codes.len(), ConflictCode::ALL.len());
+        for c in ConflictCode::ALL {
+            assert_eq!(ConflictCode::parse(c.as_str()), Some(c));
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        for v in Verdict::ALL {
+            assert_eq!(Verdict::parse(v.as_str()), Some(v));
+        }
+        for k in TermKind::ALL {
+            assert_eq!(TermKind::parse(k.as_str()), Some(k));
+        }
+    }
+}

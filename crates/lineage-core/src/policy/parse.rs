@@ -5,16 +5,18 @@ use crate::graph::Relation;
 use crate::id::{parse_repo_ref, IdError, NodeKey, RepoKind};
 use crate::license::KnowledgeBase;
 use crate::terms::TermKind;
+use crate::verdict::ConflictCode;
 use crate::verdict::Verdict;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-const TOP_KEYS: [&str; 5] = [
+const TOP_KEYS: [&str; 6] = [
     "verdicts",
     "conditions",
     "licenses",
+    "conflicts",
     "exceptions",
     "clarify",
 ];
@@ -244,6 +246,9 @@ pub(super) fn parse(text: &str, file: &str, kb: &KnowledgeBase) -> Result<Policy
     }
     if let Some(v) = doc.get("licenses") {
         policy.licenses = cx.allow_list(v, "licenses", |s| license_id(kb, s));
+    }
+    if let Some(v) = doc.get("conflicts") {
+        policy.conflicts = cx.allow_list(v, "conflicts", parse_conflict);
     }
     if let Some(v) = doc.get("exceptions") {
         policy.exceptions = exceptions(&mut cx, v);
@@ -528,6 +533,13 @@ fn parse_verdict(s: &str) -> Result<Verdict, String> {
     Verdict::parse(s).ok_or_else(|| {
         let names: Vec<&str> = Verdict::ALL.iter().map(|v| v.as_str()).collect();
         unknown_name("verdict", s, &names)
+    })
+}
+
+fn parse_conflict(s: &str) -> Result<ConflictCode, String> {
+    ConflictCode::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = ConflictCode::ALL.iter().map(|c| c.as_str()).collect();
+        unknown_name("conflict code", s, &names)
     })
 }
 
