@@ -5,13 +5,15 @@ pub mod render;
 
 use anyhow::{bail, Context, Result};
 use args::{
-    CatalogArgs, CheckArgs, Cli, Command, DatasetPolicyArg, DescendantsArgs, DescendantsFormat, Global, GraphArgs,
-    GraphFormat, LicensesArgs, ReportFormat,
+    CatalogArgs, CheckArgs, Cli, Command, DatasetPolicyArg, DescendantsArgs, DescendantsFormat,
+    Global, GraphArgs, GraphFormat, LicensesArgs, ReportFormat,
 };
 use clap::Parser;
 use lineage::core::export::{self, Scope, View};
 use lineage::core::verdict::license_label;
-use lineage::{Catalog, DatasetPolicy, Direction, Engine, Flags, KnowledgeBase, Policy, Settings, Target};
+use lineage::{
+    Catalog, DatasetPolicy, Direction, Engine, Flags, KnowledgeBase, Policy, Settings, Target,
+};
 use render::Out;
 use std::process::ExitCode;
 
@@ -100,8 +102,28 @@ fn report_crawl(g: &Global, trace: &lineage::Trace<'_>) {
         ));
     }
     if !g.quiet {
+        let graph = trace.graph();
+        let unreachable: Vec<String> = graph
+            .node_indices()
+            .filter_map(|ix| match &graph.node(ix).resolution {
+                lineage::core::Resolution::Unreachable { why } => Some(format!("{} ({why})", graph.node(ix).key)),
+                _ => None,
+            })
+            .collect();
+        if let Some(first) = unreachable.first() {
+            render::warn(&format!(
+                "{} repositor{} could not be reached, so verdicts below {} are unknown: {first}{}; check --endpoint and the network, or use --offline to answer from the cache",
+                unreachable.len(),
+                if unreachable.len() == 1 { "y" } else { "ies" },
+                if unreachable.len() == 1 { "it" } else { "them" },
+                if unreachable.len() > 1 { ", ..." } else { "" }
+            ));
+        }
         for inc in &trace.crawl.incomplete {
-            render::warn(&format!("the derivatives of {} may be incomplete: {}", inc.key, inc.why));
+            render::warn(&format!(
+                "the derivatives of {} may be incomplete: {}",
+                inc.key, inc.why
+            ));
         }
     }
 }
@@ -116,7 +138,9 @@ async fn graph(g: &Global, kb: KnowledgeBase, a: &GraphArgs) -> Result<ExitCode>
     } else {
         (Direction::Up, Scope::UP)
     };
-    let trace = engine.trace(targets(std::slice::from_ref(&a.model))?, direction, a.depth).await?;
+    let trace = engine
+        .trace(targets(std::slice::from_ref(&a.model))?, direction, a.depth)
+        .await?;
     report_crawl(g, &trace);
     let view = View::new(
         trace.graph(),
@@ -138,7 +162,9 @@ async fn graph(g: &Global, kb: KnowledgeBase, a: &GraphArgs) -> Result<ExitCode>
 async fn check(g: &Global, kb: KnowledgeBase, a: &CheckArgs) -> Result<ExitCode> {
     let policy = policy(g, &kb)?;
     let engine = engine(g, kb, &policy)?;
-    let trace = engine.trace(targets(&a.models)?, Direction::Up, None).await?;
+    let trace = engine
+        .trace(targets(&a.models)?, Direction::Up, None)
+        .await?;
     report_crawl(g, &trace);
     let mut assessments = Vec::new();
     let mut any_denied = false;
@@ -181,7 +207,11 @@ async fn descendants(g: &Global, kb: KnowledgeBase, a: &DescendantsArgs) -> Resu
     let policy = policy(g, &kb)?;
     let engine = engine(g, kb, &policy)?;
     let trace = engine
-        .trace(targets(std::slice::from_ref(&a.model))?, Direction::Both, a.depth)
+        .trace(
+            targets(std::slice::from_ref(&a.model))?,
+            Direction::Both,
+            a.depth,
+        )
         .await?;
     report_crawl(g, &trace);
     let graph = trace.graph();
@@ -208,7 +238,10 @@ async fn descendants(g: &Global, kb: KnowledgeBase, a: &DescendantsArgs) -> Resu
     });
     let text = match a.format {
         DescendantsFormat::Json => render::json(&serde_json::Value::Array(
-            found.iter().map(|(_, a)| export::check_json(a, None)).collect(),
+            found
+                .iter()
+                .map(|(_, a)| export::check_json(a, None))
+                .collect(),
         )),
         DescendantsFormat::Dot => export::dot(&view),
         DescendantsFormat::Text => {
@@ -217,10 +250,13 @@ async fn descendants(g: &Global, kb: KnowledgeBase, a: &DescendantsArgs) -> Resu
                 "{} derivatives of {} found{}\n",
                 found.len(),
                 root_key,
-                a.depth.map(|d| format!(" within {d} edges")).unwrap_or_default()
+                a.depth
+                    .map(|d| format!(" within {d} edges"))
+                    .unwrap_or_default()
             );
             for (ix, a) in &found {
-                let lic = license_label(graph, trace.knowledge_base(), *ix).unwrap_or_else(|| "no license".into());
+                let lic = license_label(graph, trace.knowledge_base(), *ix)
+                    .unwrap_or_else(|| "no license".into());
                 out.push_str(&format!(
                     "\n{} {} (declares {})\n  {}\n",
                     render::verdict_tag(a.commercial),
@@ -250,7 +286,11 @@ fn licenses(kb: &KnowledgeBase, a: &LicensesArgs) -> Result<ExitCode> {
                     out.push_str(&format!(
                         "{:<36} {}\n",
                         e.id,
-                        if terms.is_empty() { "no terms".to_string() } else { terms.join(", ") }
+                        if terms.is_empty() {
+                            "no terms".to_string()
+                        } else {
+                            terms.join(", ")
+                        }
                     ));
                 }
                 out

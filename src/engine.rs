@@ -1,7 +1,10 @@
 //! The engine: knowledge base + clarifications + Hub crawler + propagation, behind one call.
 
 use lineage_core::catalog::Catalog;
-use lineage_core::{assess, Assessment, Clarifications, DatasetPolicy, Fact, Graph, KnowledgeBase, NodeIndex, Propagation};
+use lineage_core::{
+    assess, Assessment, Clarifications, DatasetPolicy, Fact, Graph, KnowledgeBase, NodeIndex,
+    Propagation,
+};
 use lineage_hub::{Crawl, CrawlRequest, Direction, Hub, HubError, Settings, Target};
 
 /// Traces lineages and judges them, with one knowledge base, one set of clarifications and one Hub.

@@ -28,8 +28,8 @@ pub use lineage_core as core;
 pub use lineage_core::catalog::Catalog;
 pub use lineage_core::policy::{Policy, PolicyOutcome};
 pub use lineage_core::{
-    assess, Assessment, Clarifications, ConflictCode, DatasetPolicy, Fact, Graph, KnowledgeBase, NodeIndex, NodeKey,
-    Propagation, Relation, Term, TermKind, Verdict,
+    assess, Assessment, Clarifications, ConflictCode, DatasetPolicy, Fact, Graph, KnowledgeBase,
+    NodeIndex, NodeKey, Propagation, Relation, Term, TermKind, Verdict,
 };
 pub use lineage_hub as hub;
 pub use lineage_hub::{Crawl, Direction, Flags, Hub, HubError, Settings, Target};

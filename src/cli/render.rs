@@ -85,7 +85,10 @@ pub fn error(err: &anyhow::Error) -> String {
 
 /// One knowledge-base entry, for `lineage licenses ID`.
 pub fn license_entry(e: &LicenseEntry) -> String {
-    let mut out = format!("{} — {}\n  spdx: {}\n  url: {}\n", e.id, e.name, e.spdx, e.url);
+    let mut out = format!(
+        "{} — {}\n  spdx: {}\n  url: {}\n",
+        e.id, e.name, e.spdx, e.url
+    );
     if let Some(f) = &e.family {
         out.push_str(&format!("  family: {f}\n"));
     }
@@ -100,7 +103,10 @@ pub fn license_entry(e: &LicenseEntry) -> String {
         out.push_str(&format!("    - {t}\n"));
     }
     if !e.compatible.is_empty() {
-        out.push_str(&format!("  share-alike compatible: {}\n", e.compatible.join(", ")));
+        out.push_str(&format!(
+            "  share-alike compatible: {}\n",
+            e.compatible.join(", ")
+        ));
     }
     out.push_str(&format!("  source: {}\n", e.source));
     out
@@ -116,7 +122,11 @@ pub fn catalog_entry(e: &CatalogEntry) -> String {
         out.push_str(&format!("  license read from: {t}\n"));
     }
     if let Some(b) = &e.base_model {
-        let b = if b.is_empty() { "none (an original)".to_string() } else { b.join(", ") };
+        let b = if b.is_empty() {
+            "none (an original)".to_string()
+        } else {
+            b.join(", ")
+        };
         out.push_str(&format!("  base models: {b}\n"));
     }
     if let Some(r) = &e.relation {
@@ -129,11 +139,24 @@ pub fn catalog_entry(e: &CatalogEntry) -> String {
         out.push_str(&format!("  re-upload of: {r}\n"));
     }
     if let Some(s) = &e.status {
-        out.push_str(&format!("  status: {s}{}\n", e.renamed_to.as_deref().map(|t| format!(" to {t}")).unwrap_or_default()));
+        out.push_str(&format!(
+            "  status: {s}{}\n",
+            e.renamed_to
+                .as_deref()
+                .map(|t| format!(" to {t}"))
+                .unwrap_or_default()
+        ));
     }
     for c in &e.license_change {
-        let when = c.date.clone().or_else(|| c.revision.clone()).unwrap_or_else(|| "date unknown".into());
-        out.push_str(&format!("  license change ({when}): {} → {} ({})\n", c.from, c.to, c.source));
+        let when = c
+            .date
+            .clone()
+            .or_else(|| c.revision.clone())
+            .unwrap_or_else(|| "date unknown".into());
+        out.push_str(&format!(
+            "  license change ({when}): {} → {} ({})\n",
+            c.from, c.to, c.source
+        ));
     }
     out.push_str(&format!("  source: {} (read {})\n", e.source, e.read));
     out
@@ -160,7 +183,9 @@ impl Out {
     /// Writes all of `text`.
     pub fn write(&self, text: &str) -> Result<()> {
         match &self.path {
-            Some(p) => std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display())),
+            Some(p) => {
+                std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))
+            }
             None => {
                 let mut out = std::io::stdout().lock();
                 out.write_all(text.as_bytes())?;

@@ -299,14 +299,13 @@ impl Graph {
 
     /// Inserts a node, or replaces the data of the node with the same key; returns its index.
     pub fn upsert(&mut self, node: Node) -> NodeIndex {
-        if let Some(&ix) = self.index.get(&node.key) {
-            self.g[ix] = node;
-            ix
-        } else {
-            let key = node.key.clone();
-            let ix = self.g.add_node(node);
-            self.index.insert(key, ix);
-            ix
+        match self.index.entry(node.key.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let ix = *e.get();
+                self.g[ix] = node;
+                ix
+            }
+            std::collections::hash_map::Entry::Vacant(e) => *e.insert(self.g.add_node(node)),
         }
     }
 
