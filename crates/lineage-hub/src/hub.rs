@@ -1,0 +1,430 @@
+//! The Hub as the crawler sees it: URLs of the configured endpoint, and GETs answered from the cache
+//! when it is fresh (or when offline), from the network otherwise, and stored back.
+
+use crate::cache::{self, Cache, Entry};
+use crate::client::{Answer, Client, Failure};
+use crate::error::HubError;
+use crate::settings::Settings;
+use lineage_core::{NodeKey, RepoKind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use url::Url;
+
+/// `expand` values asked for on a model: exactly what lineage reads.
+pub(crate) const MODEL_EXPAND: &[&str] =
+    &["baseModels", "cardData", "disabled", "gated", "sha", "tags"];
+/// `expand` values asked for on a dataset (no `baseModels` for datasets).
+pub(crate) const DATASET_EXPAND: &[&str] = &["cardData", "disabled", "gated", "sha", "tags"];
+/// `expand` values of listing items (`baseModels` is refused on listings; tags carry the relation).
+pub(crate) const LIST_EXPAND: &[&str] = &["cardData", "disabled", "gated", "sha", "tags"];
+/// Listing page size.
+pub(crate) const LIST_LIMIT: usize = 500;
+
+/// A client of one Hub endpoint with its response cache. Build one per command; cheap to clone.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), lineage_hub::HubError> {
+/// use lineage_hub::{CrawlRequest, Direction, Flags, Hub, Settings, Target};
+///
+/// let hub = Hub::new(Settings::from_env(&Flags::default())?)?;
+/// let req = CrawlRequest::new(vec![Target::parse("TheBloke/Llama-2-7B-GGUF")?], Direction::Up);
+/// let crawl = hub.crawl(&req, &lineage_core::Clarifications::none()).await?;
+/// assert!(crawl.graph.node_count() >= 1);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Hub {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub cache_hits: AtomicU64,
+    pub revalidated: AtomicU64,
+    pub stale: AtomicU64,
+    pub cache_errors: AtomicU64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub settings: Settings,
+    client: Client,
+    cache: Cache,
+    pub counters: Counters,
+}
+
+/// A GET's outcome, from the cache or the network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Got {
+    /// 200: the body and, for listings, the next page.
+    Ok { body: Vec<u8>, next: Option<String> },
+    /// A redirect with its `Location`.
+    Redirect(String),
+    /// A refusal (401, 403, 404, other 4xx).
+    Refused {
+        status: u16,
+        code: Option<String>,
+        message: String,
+    },
+    /// No answer: network, 5xx, 429 beyond the retries, or offline without a cached answer.
+    Failed(String),
+}
+
+impl Hub {
+    /// Opens the cache and sets up the HTTP client for `settings`.
+    pub fn new(settings: Settings) -> Result<Hub, HubError> {
+        let cache = Cache::open(&settings.cache_file())?;
+        Hub::with_cache(settings, cache)
+    }
+
+    /// A hub whose cache is kept in memory only (nothing is written to disk).
+    pub fn without_disk_cache(settings: Settings) -> Result<Hub, HubError> {
+        Hub::with_cache(settings, Cache::in_memory()?)
+    }
+
+    fn with_cache(settings: Settings, cache: Cache) -> Result<Hub, HubError> {
+        let client = Client::new(&settings)?;
+        Ok(Hub {
+            inner: Arc::new(Inner {
+                settings,
+                client,
+                cache,
+                counters: Counters::default(),
+            }),
+        })
+    }
+
+    /// The settings this hub was built with.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// HTTP requests sent by this hub so far (each retry counts).
+    pub fn requests(&self) -> u64 {
+        self.inner.client.requests()
+    }
+}
+
+impl Inner {
+    /// `{endpoint}/api/{models|datasets}/{id}[/revision/{rev}]?expand=...`.
+    pub fn api_url(&self, key: &NodeKey, revision: Option<&str>) -> Url {
+        let (plural, expand) = match key.kind {
+            RepoKind::Model => ("models", MODEL_EXPAND),
+            RepoKind::Dataset => ("datasets", DATASET_EXPAND),
+        };
+        let mut segs = vec!["api", plural];
+        segs.extend(key.id.split('/'));
+        if let Some(rev) = revision {
+            segs.push("revision");
+            segs.push(rev);
+        }
+        let mut u = self.url_with(&segs);
+        {
+            let mut q = u.query_pairs_mut();
+            for e in expand {
+                q.append_pair("expand", e);
+            }
+        }
+        u
+    }
+
+    /// `{endpoint}[/datasets]/{id}/raw/{rev}/README.md`.
+    pub fn readme_url(&self, key: &NodeKey, revision: &str) -> Url {
+        let mut segs = Vec::new();
+        if key.kind == RepoKind::Dataset {
+            segs.push("datasets");
+        }
+        segs.extend(key.id.split('/'));
+        segs.extend(["raw", revision, "README.md"]);
+        self.url_with(&segs)
+    }
+
+    /// `{endpoint}/api/models?filter={filter}&expand=...&limit=...`: the first page of the models
+    /// carrying a tag (`base_model:{id}` for children, `dataset:{id}` for models trained on a dataset).
+    pub fn children_url(&self, filter: &str) -> Url {
+        let mut u = self.url_with(&["api", "models"]);
+        {
+            let mut q = u.query_pairs_mut();
+            q.append_pair("filter", filter);
+            for e in LIST_EXPAND {
+                q.append_pair("expand", e);
+            }
+            q.append_pair("limit", &LIST_LIMIT.to_string());
+        }
+        u
+    }
+
+    fn url_with(&self, segs: &[&str]) -> Url {
+        let mut u = self.settings.endpoint.clone();
+        if let Ok(mut path) = u.path_segments_mut() {
+            path.pop_if_empty();
+            for s in segs {
+                path.push(s);
+            }
+        }
+        u
+    }
+
+    /// Resolves a `Location` or `Link` target against `base`; `None` unless it stays on the
+    /// configured endpoint (same scheme, host, port and path prefix): no other host is ever contacted.
+    pub fn on_endpoint(&self, base: &Url, target: &str) -> Option<Url> {
+        let u = base.join(target).ok()?;
+        let ep = &self.settings.endpoint;
+        let prefix = ep.path().trim_end_matches('/');
+        let same = u.scheme() == ep.scheme()
+            && u.host_str() == ep.host_str()
+            && u.port_or_known_default() == ep.port_or_known_default()
+            && (prefix.is_empty()
+                || u.path() == prefix
+                || u.path().starts_with(&format!("{prefix}/")));
+        same.then_some(u)
+    }
+
+    /// The repo an API redirect points to (`/api/models/{new}[/revision/..]`), if it is one.
+    pub fn redirect_target(&self, from: &Url, location: &str, kind: RepoKind) -> Option<NodeKey> {
+        let u = self.on_endpoint(from, location)?;
+        let prefix = self.settings.endpoint.path().trim_end_matches('/');
+        let path = u.path().strip_prefix(prefix)?;
+        let plural = match kind {
+            RepoKind::Model => "models",
+            RepoKind::Dataset => "datasets",
+        };
+        let rest = path.strip_prefix(&format!("/api/{plural}/"))?;
+        let segs: Vec<String> = rest
+            .split('/')
+            .take_while(|s| *s != "revision")
+            .filter(|s| !s.is_empty())
+            .map(percent_encoding_decode)
+            .collect();
+        let id = segs.join("/");
+        if segs.is_empty() || segs.len() > 2 || lineage_core::id::validate_id(&id).is_err() {
+            return None;
+        }
+        Some(NodeKey { kind, id })
+    }
+
+    /// GETs `url` through the cache. `json`: the body must parse as JSON to count as complete.
+    pub async fn get(&self, url: &Url, json: bool) -> Got {
+        let key = url.as_str();
+        let entry = match self.cache.get(key) {
+            Ok(e) => e,
+            Err(_) => {
+                self.counters.cache_errors.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        };
+        if self.settings.offline {
+            return match entry {
+                Some(e) => {
+                    self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                    from_entry(e)
+                }
+                None => Got::Failed(
+                    "offline mode (--offline or HF_HUB_OFFLINE) and not in the cache".into(),
+                ),
+            };
+        }
+        let now = cache::now();
+        if let Some(e) = &entry {
+            // An anonymous refusal says nothing about what the token now sent would be shown.
+            let anonymous_refusal = e.status >= 400 && !e.authed && self.client.has_token();
+            if !self.settings.refresh && !anonymous_refusal && e.is_fresh(self.settings.ttl, now) {
+                self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                return from_entry(e.clone());
+            }
+        }
+        let etag = entry
+            .as_ref()
+            .filter(|e| e.status == 200)
+            .and_then(|e| e.etag.as_deref());
+        let answer = self.client.get(url, etag, json).await;
+        let authed = self.client.has_token();
+        let store = |e: Entry| {
+            if self.cache.put(key, &e).is_err() {
+                self.counters.cache_errors.fetch_add(1, Ordering::Relaxed);
+            }
+            from_entry(e)
+        };
+        match answer {
+            Ok(Answer::Ok { body, etag, next }) => store(Entry {
+                status: 200,
+                etag,
+                location: next,
+                error: None,
+                body,
+                fetched_at: now,
+                authed,
+            }),
+            Ok(Answer::NotModified) => match entry {
+                Some(e) => {
+                    self.counters.revalidated.fetch_add(1, Ordering::Relaxed);
+                    if self.cache.touch(key, now).is_err() {
+                        self.counters.cache_errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    from_entry(e)
+                }
+                None => Got::Failed("the Hub answered 304 to an unconditional request".into()),
+            },
+            Ok(Answer::Redirect(location)) => store(Entry {
+                status: 307,
+                etag: None,
+                location: Some(location),
+                error: None,
+                body: Vec::new(),
+                fetched_at: now,
+                authed,
+            }),
+            Ok(Answer::Refused {
+                status,
+                code,
+                message,
+            }) => {
+                let bad_token = status == 401 && message.contains("Invalid credentials");
+                let e = Entry {
+                    status,
+                    etag: None,
+                    location: None,
+                    error: code,
+                    body: message.into_bytes(),
+                    fetched_at: now,
+                    authed,
+                };
+                // Only the repo-specific refusals are facts worth keeping; a rejected token is not.
+                if matches!(status, 401 | 403 | 404) && !bad_token {
+                    store(e)
+                } else {
+                    from_entry(e)
+                }
+            }
+            Err(Failure(why)) => match entry {
+                // A stale answer beats none: it was true at fetch time, and the cache says when.
+                Some(e) => {
+                    self.counters.stale.fetch_add(1, Ordering::Relaxed);
+                    from_entry(e)
+                }
+                None => Got::Failed(why),
+            },
+        }
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.client.requests()
+    }
+}
+
+fn from_entry(e: Entry) -> Got {
+    match e.status {
+        200 => Got::Ok {
+            body: e.body,
+            next: e.location,
+        },
+        300..=399 => Got::Redirect(e.location.unwrap_or_default()),
+        status => Got::Refused {
+            status,
+            code: e.error,
+            message: String::from_utf8_lossy(&e.body).into_owned(),
+        },
+    }
+}
+
+/// Decodes `%XX` escapes of a path segment (invalid escapes are kept as written).
+fn percent_encoding_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inner(endpoint: &str) -> Hub {
+        let s = Settings::new(endpoint, "/nonexistent").unwrap();
+        Hub::without_disk_cache(s).unwrap()
+    }
+
+    #[test]
+    fn urls() {
+        let h = inner("https://huggingface.co");
+        let i = &h.inner;
+        assert_eq!(
+            i.api_url(&NodeKey::model("org/name"), Some("refs/pr/1")).as_str(),
+            "https://huggingface.co/api/models/org/name/revision/refs%2Fpr%2F1?expand=baseModels&expand=cardData&expand=disabled&expand=gated&expand=sha&expand=tags"
+        );
+        assert_eq!(
+            i.readme_url(&NodeKey::dataset("a/b"), "abc").as_str(),
+            "https://huggingface.co/datasets/a/b/raw/abc/README.md"
+        );
+        assert!(i.children_url("base_model:org/name").as_str().starts_with(
+            "https://huggingface.co/api/models?filter=base_model%3Aorg%2Fname&expand=cardData"
+        ));
+        let m = inner("https://mirror.example/hf/");
+        assert_eq!(
+            m.inner.readme_url(&NodeKey::model("gpt2"), "main").as_str(),
+            "https://mirror.example/hf/gpt2/raw/main/README.md"
+        );
+    }
+
+    #[test]
+    fn only_the_endpoint_is_followed() {
+        let h = inner("https://huggingface.co");
+        let i = &h.inner;
+        let from = i.api_url(&NodeKey::model("old/name"), None);
+        assert_eq!(
+            i.redirect_target(&from, "/api/models/new/name?expand=x", RepoKind::Model),
+            Some(NodeKey::model("new/name"))
+        );
+        assert_eq!(
+            i.redirect_target(&from, "/api/models/new/name/revision/main", RepoKind::Model),
+            Some(NodeKey::model("new/name"))
+        );
+        assert_eq!(
+            i.redirect_target(
+                &from,
+                "https://evil.example/api/models/a/b",
+                RepoKind::Model
+            ),
+            None
+        );
+        assert_eq!(
+            i.redirect_target(
+                &from,
+                "http://huggingface.co/api/models/a/b",
+                RepoKind::Model
+            ),
+            None
+        );
+        assert_eq!(
+            i.redirect_target(&from, "/api/models/a/b/c/d", RepoKind::Model),
+            None
+        );
+        assert_eq!(i.redirect_target(&from, "/login", RepoKind::Model), None);
+        let m = inner("https://mirror.example/hf");
+        let from = m.inner.api_url(&NodeKey::model("a/b"), None);
+        assert!(m.inner.on_endpoint(&from, "/other/api/models").is_none());
+        assert!(m
+            .inner
+            .on_endpoint(&from, "/hf/api/models?cursor=x")
+            .is_some());
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_encoding_decode("a%2Fb"), "a/b");
+        assert_eq!(percent_encoding_decode("bad%zz%"), "bad%zz%");
+        assert_eq!(percent_encoding_decode("%4"), "%4");
+    }
+}

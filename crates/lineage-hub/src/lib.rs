@@ -1,0 +1,52 @@
+//! The I/O edge of `lineage`: a Hugging Face Hub client with a SQLite response cache, a crawler that
+//! turns model ids (or local model folders) into a [`lineage_core::Graph`], and the card parsing in
+//! between.
+//!
+//! - [`Settings`] resolves `--endpoint`/`HF_ENDPOINT`, `--token`/`HF_TOKEN`/token file,
+//!   `--offline`/`HF_HUB_OFFLINE`, cache directory, limits and retries. The token is a [`Token`] that
+//!   never formats.
+//! - [`Hub`] holds the HTTP client and the cache; [`Hub::crawl`] walks up (bases, datasets, source
+//!   datasets) and/or down (the Hub's children listing) with bounded concurrency, depth and node count.
+//! - Per-repository failures are never errors: they become a [`lineage_core::Resolution`] on the
+//!   node (not found, gated, disabled, unreachable, unparseable, renamed, not crawled, invalid), so
+//!   verdicts fail closed. [`HubError`] is only for what stops a whole command.
+//! - The library never prints; the progress bar (indicatif, stderr) is drawn only on a terminal.
+//!
+//! ```no_run
+//! use lineage_core::{assess, Clarifications, DatasetPolicy, KnowledgeBase, Propagation};
+//! use lineage_hub::{CrawlRequest, Direction, Flags, Hub, Settings, Target};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let settings = Settings::from_env(&Flags::default())?;
+//! let hub = Hub::new(settings)?;
+//! let request = CrawlRequest::new(vec![Target::parse("TheBloke/Llama-2-7B-GGUF")?], Direction::Up);
+//! let crawl = hub.crawl(&request, &Clarifications::none()).await?;
+//!
+//! let kb = KnowledgeBase::builtin();
+//! let propagation = Propagation::run(&crawl.graph, &kb, DatasetPolicy::Strict);
+//! let verdict = assess(&crawl.graph, &propagation, &kb, crawl.roots[0]);
+//! assert!(crawl.stats.requests_per_repo() <= 2.0);
+//! # let _ = verdict;
+//! # Ok(()) }
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod cache;
+pub mod card;
+mod client;
+pub mod crawl;
+pub mod error;
+mod hub;
+pub mod local;
+pub mod settings;
+pub mod target;
+
+#[cfg(test)]
+mod tests;
+
+pub use crawl::{Crawl, CrawlRequest, CrawlStats, Direction, Incomplete};
+pub use error::HubError;
+pub use hub::Hub;
+pub use settings::{Flags, RetryPolicy, Settings, Token, TokenSource};
+pub use target::Target;
