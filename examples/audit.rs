@@ -27,7 +27,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(2);
     };
     let engine = Engine::new(KnowledgeBase::builtin(), Settings::from_env(&flags)?)?;
-    let trace = engine.trace(vec![Target::parse(&model)?], Direction::Both, depth).await?;
+    let trace = engine
+        .trace(vec![Target::parse(&model)?], Direction::Both, depth)
+        .await?;
     let root = trace.roots()[0];
     let below = trace.graph().descendants(root);
     let mut laundering = 0;

@@ -25,7 +25,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::process::exit(2);
     };
     let engine = Engine::new(KnowledgeBase::builtin(), Settings::from_env(&flags)?)?;
-    let trace = engine.trace(vec![Target::parse(&model)?], Direction::Up, None).await?;
+    let trace = engine
+        .trace(vec![Target::parse(&model)?], Direction::Up, None)
+        .await?;
     let a = trace.assess(trace.roots()[0]);
     println!("{}: {}", a.node, a.commercial);
     println!("{}", a.summary);

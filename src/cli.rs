@@ -106,7 +106,9 @@ fn report_crawl(g: &Global, trace: &lineage::Trace<'_>) {
         let unreachable: Vec<String> = graph
             .node_indices()
             .filter_map(|ix| match &graph.node(ix).resolution {
-                lineage::core::Resolution::Unreachable { why } => Some(format!("{} ({why})", graph.node(ix).key)),
+                lineage::core::Resolution::Unreachable { why } => {
+                    Some(format!("{} ({why})", graph.node(ix).key))
+                }
                 _ => None,
             })
             .collect();

@@ -171,10 +171,10 @@ pub fn parse_repo_ref(raw: &str, default_kind: RepoKind) -> Result<RepoRef, IdEr
         let prefix = if is_ds { "datasets/" } else { "" };
         (format!("{prefix}{}", id_parts.join("/")), rev)
     } else {
-        let (p, r) = match s.rsplit_once('@') {
-            Some((p, r)) if !r.is_empty() && !r.contains('/') => {
-                (p.to_string(), Some(r.to_string()))
-            }
+        // Ids cannot contain `@`, so everything after the first one is the revision (which may
+        // itself contain `/`, as in `refs/pr/1`).
+        let (p, r) = match s.split_once('@') {
+            Some((p, r)) if !r.is_empty() => (p.to_string(), Some(r.to_string())),
             _ => (s.to_string(), None),
         };
         (p, r)
@@ -235,6 +235,9 @@ mod tests {
         let r = parse_repo_ref("meta-llama/Llama-2-7b-hf@main", RepoKind::Model).unwrap();
         assert_eq!(r.key, NodeKey::model("meta-llama/Llama-2-7b-hf"));
         assert_eq!(r.revision.as_deref(), Some("main"));
+        let r = parse_repo_ref("org/name@refs/pr/1", RepoKind::Model).unwrap();
+        assert_eq!(r.key, NodeKey::model("org/name"));
+        assert_eq!(r.revision.as_deref(), Some("refs/pr/1"));
         let r = parse_repo_ref("datasets/tatsu-lab/alpaca", RepoKind::Model).unwrap();
         assert_eq!(r.key, NodeKey::dataset("tatsu-lab/alpaca"));
         assert_eq!(
