@@ -302,9 +302,30 @@ fn licenses(kb: &KnowledgeBase, a: &LicensesArgs) -> Result<ExitCode> {
             let Some(e) = kb.lookup(id) else {
                 bail!("no license {id:?} in the knowledge base; `lineage licenses` lists every entry, and --licenses FILE adds your own");
             };
+            let catalog = Catalog::builtin(kb);
+            let curated: Vec<&str> = catalog
+                .entries()
+                .iter()
+                .filter(|c| c.license.as_deref() == Some(e.id.as_str()))
+                .map(|c| c.repo.as_str())
+                .collect();
             match a.format {
-                ReportFormat::Json => render::json(&serde_json::to_value(e)?),
-                ReportFormat::Text => render::license_entry(e),
+                ReportFormat::Json => {
+                    let mut v = serde_json::to_value(e)?;
+                    v["curated_repos"] = serde_json::json!(curated);
+                    render::json(&v)
+                }
+                ReportFormat::Text => {
+                    let mut out = render::license_entry(e);
+                    if !curated.is_empty() {
+                        out.push_str(&format!(
+                            "  curated repos under it ({}; `lineage catalog ID` says why): {}\n",
+                            curated.len(),
+                            curated.join(", ")
+                        ));
+                    }
+                    out
+                }
             }
         }
     };

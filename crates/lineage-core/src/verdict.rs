@@ -309,7 +309,7 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
     Assessment {
         node: node.key.clone(),
         revision: node.revision.clone(),
-        declared: node.declared.clone(),
+        declared: node.card().clone(),
         commercial,
         summary,
         conditions,
