@@ -73,6 +73,7 @@ fn engine(g: &Global, kb: KnowledgeBase, policy: &Policy) -> Result<Engine> {
         cache_dir: g.cache_dir.clone(),
         refresh: g.refresh,
         concurrency: g.concurrency,
+        max_nodes: g.max_nodes,
         quiet: g.quiet || !render::stderr_is_terminal(),
         ..Flags::default()
     };

@@ -38,6 +38,9 @@ pub struct Global {
     /// Requests in flight at once
     #[arg(long, global = true, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// Repositories fetched per command at most (the rest is reported as not crawled, so unknown)
+    #[arg(long, global = true, value_name = "N")]
+    pub max_nodes: Option<usize>,
     /// Policy file (lineage.toml): accepted verdicts, conditions, licenses, exceptions, clarifications
     #[arg(long, global = true, value_name = "FILE")]
     pub policy: Option<PathBuf>,
