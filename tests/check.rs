@@ -1,13 +1,11 @@
 //! `lineage check`: verdicts, reasons, exit codes, JSON.
 
-use crate::util::{json, run, Env};
+use crate::util::{json, Env};
 
 #[test]
 fn mit_model_trained_on_alpaca_is_forbidden_with_the_dataset_as_origin() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args(["check", "open-tuners/gpt2-alpaca", "--format", "json"]);
-    let (code, out, err) = run(c);
+    let (code, out, err) = env.run(&["check", "open-tuners/gpt2-alpaca", "--format", "json"]);
     assert_eq!(code, 1, "denied → 1; stderr: {err}");
     let v = json(&out);
     assert_eq!(v["schema"], "lineage.check/1");
@@ -29,8 +27,7 @@ fn mit_model_trained_on_alpaca_is_forbidden_with_the_dataset_as_origin() {
 #[test]
 fn lenient_dataset_policy_turns_dataset_terms_into_advisories() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args([
+    let (code, out, _) = env.run(&[
         "check",
         "open-tuners/gpt2-alpaca",
         "--format",
@@ -38,7 +35,6 @@ fn lenient_dataset_policy_turns_dataset_terms_into_advisories() {
         "--dataset-policy",
         "lenient",
     ]);
-    let (code, out, _) = run(c);
     let v = json(&out);
     assert_eq!(v["commercial"], "permitted");
     assert_eq!(v["dataset_policy"], "lenient");
@@ -49,9 +45,7 @@ fn lenient_dataset_policy_turns_dataset_terms_into_advisories() {
 #[test]
 fn permissive_model_passes_and_exits_zero() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args(["check", "openai-community/gpt2"]);
-    let (code, out, err) = run(c);
+    let (code, out, err) = env.run(&["check", "openai-community/gpt2"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.starts_with("openai-community/gpt2 — PERMITTED"),
@@ -62,9 +56,7 @@ fn permissive_model_passes_and_exits_zero() {
 #[test]
 fn text_report_shows_the_path_to_the_origin() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args(["check", "quant-shop/Llama-3.1-8B-Instruct-Legal-SFT-GGUF"]);
-    let (code, out, _) = run(c);
+    let (code, out, _) = env.run(&["check", "quant-shop/Llama-3.1-8B-Instruct-Legal-SFT-GGUF"]);
     assert_eq!(code, 1, "conditional is denied by the default policy");
     assert!(out.contains("— CONDITIONAL"), "{out}");
     assert!(
@@ -77,8 +69,7 @@ fn text_report_shows_the_path_to_the_origin() {
 #[test]
 fn several_models_give_an_array_and_the_worst_exit_code() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args([
+    let (code, out, _) = env.run(&[
         "check",
         "openai-community/gpt2",
         "acme-ai/FLUX.1-dev-schnell-merge",
@@ -86,7 +77,6 @@ fn several_models_give_an_array_and_the_worst_exit_code() {
         "--format",
         "json",
     ]);
-    let (code, out, _) = run(c);
     assert_eq!(code, 1);
     let v = json(&out);
     let verdicts: Vec<&str> = v
@@ -110,9 +100,7 @@ fn cycles_and_missing_bases_are_unknown_never_permitted() {
         ("loop-lab/cycle-a", "cycle"),
         ("acme-ai/orphan-7b-ft", "unresolved-ancestor"),
     ] {
-        let mut c = env.cmd();
-        c.args(["check", model, "--format", "json"]);
-        let (exit, out, _) = run(c);
+        let (exit, out, _) = env.run(&["check", model, "--format", "json"]);
         let v = json(&out);
         assert_eq!(v["commercial"], "unknown", "{model}");
         assert_eq!(exit, 1);
@@ -131,9 +119,7 @@ fn cycles_and_missing_bases_are_unknown_never_permitted() {
 #[test]
 fn card_problems_fail_closed() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args(["check", "acme-ai/broken-yaml-model", "--format", "json"]);
-    let (_, out, _) = run(c);
+    let (_, out, _) = env.run(&["check", "acme-ai/broken-yaml-model", "--format", "json"]);
     let v = json(&out);
     assert_eq!(v["commercial"], "unknown");
     assert!(
@@ -145,9 +131,7 @@ fn card_problems_fail_closed() {
         "{v}"
     );
 
-    let mut c = env.cmd();
-    c.args(["check", "acme-ai/crlf-card-model", "--format", "json"]);
-    let (_, out, _) = run(c);
+    let (_, out, _) = env.run(&["check", "acme-ai/crlf-card-model", "--format", "json"]);
     let v = json(&out);
     assert_ne!(v["commercial"], "permitted");
     assert!(
@@ -159,9 +143,7 @@ fn card_problems_fail_closed() {
 #[test]
 fn url_base_models_and_renamed_ids_resolve_on_the_hub() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args(["check", "acme-ai/url-base-model", "--format", "json"]);
-    let (_, out, _) = run(c);
+    let (_, out, _) = env.run(&["check", "acme-ai/url-base-model", "--format", "json"]);
     let v = json(&out);
     assert_eq!(v["commercial"], "conditional", "{v}");
     assert!(v["conditions"]
@@ -170,15 +152,13 @@ fn url_base_models_and_renamed_ids_resolve_on_the_hub() {
         .iter()
         .any(|r| r["origin"] == "model:meta-llama/Llama-2-7b-hf"));
 
-    let mut c = env.cmd();
-    c.args([
+    let (_, out, _) = env.run(&[
         "check",
         "acme-ai/bert-base-uncased-sst2",
         "--format",
         "json",
         "--no-catalog",
     ]);
-    let (_, out, _) = run(c);
     let v = json(&out);
     let text = v.to_string();
     assert!(
@@ -190,22 +170,18 @@ fn url_base_models_and_renamed_ids_resolve_on_the_hub() {
 #[test]
 fn huggyllama_other_without_name_is_forbidden_by_the_catalog_and_unknown_without_it() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args(["check", "huggyllama/llama-7b", "--format", "json"]);
-    let (_, out, _) = run(c);
+    let (_, out, _) = env.run(&["check", "huggyllama/llama-7b", "--format", "json"]);
     let v = json(&out);
     assert_eq!(v["commercial"], "forbidden", "{v}");
     let clarified = v["reasons"][0]["clarified"].to_string();
     assert!(clarified.contains("curated:"), "{v}");
 
-    let mut c = env.cmd();
-    c.args([
+    let (_, out, _) = env.run(&[
         "check",
         "huggyllama/llama-7b",
         "--format",
         "json",
         "--no-catalog",
     ]);
-    let (_, out, _) = run(c);
     assert_eq!(json(&out)["commercial"], "unknown");
 }

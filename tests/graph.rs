@@ -6,9 +6,7 @@ use lineage_fakehub::RepoSpec;
 #[test]
 fn dot_is_deterministic_valid_and_snapshotted() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args(["graph", "open-tuners/gpt2-instruct-mix"]);
-    let (code, out, err) = run(c);
+    let (code, out, err) = env.run(&["graph", "open-tuners/gpt2-instruct-mix"]);
     assert_eq!(code, 0, "{err}");
     assert_valid_dot(&out, env.dir.path());
     let mut again = env.cmd();
@@ -21,14 +19,12 @@ fn dot_is_deterministic_valid_and_snapshotted() {
 fn every_format_renders() {
     let env = Env::new();
     for format in ["dot", "json", "mermaid", "tree"] {
-        let mut c = env.cmd();
-        c.args([
+        let (code, out, err) = env.run(&[
             "graph",
             "quant-shop/Llama-3.1-8B-Instruct-Legal-SFT-GGUF",
             "--format",
             format,
         ]);
-        let (code, out, err) = run(c);
         assert_eq!(code, 0, "{format}: {err}");
         match format {
             "json" => {
@@ -46,14 +42,12 @@ fn every_format_renders() {
 #[test]
 fn graph_json_snapshot() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args([
+    let (_, out, _) = env.run(&[
         "graph",
         "acme-ai/FLUX.1-dev-schnell-merge",
         "--format",
         "json",
     ]);
-    let (_, out, _) = run(c);
     insta::assert_json_snapshot!("graph_flux_merge_json", json(&out));
 }
 
@@ -82,15 +76,13 @@ fn hostile_strings_in_cards_still_give_valid_dot() {
 #[test]
 fn down_and_both_walk_the_children() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args([
+    let (code, out, err) = env.run(&[
         "graph",
         "meta-llama/Llama-3.1-8B",
         "--down",
         "--format",
         "tree",
     ]);
-    let (code, out, err) = run(c);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("acme-ai/Orion-8B-Instruct"), "{out}");
     assert!(
@@ -98,8 +90,7 @@ fn down_and_both_walk_the_children() {
         "{out}"
     );
 
-    let mut c = env.cmd();
-    c.args([
+    let (_, out, _) = env.run(&[
         "graph",
         "meta-llama/Llama-3.1-8B-Instruct",
         "--both",
@@ -108,7 +99,6 @@ fn down_and_both_walk_the_children() {
         "--format",
         "json",
     ]);
-    let (_, out, _) = run(c);
     let v = json(&out);
     let ids: Vec<&str> = v["nodes"]
         .as_array()

@@ -5,9 +5,7 @@ use crate::util::{json, run, Env};
 #[test]
 fn descendants_lists_conflicts_first() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args(["descendants", "meta-llama/Llama-3.1-8B", "--format", "json"]);
-    let (code, out, err) = run(c);
+    let (code, out, err) = env.run(&["descendants", "meta-llama/Llama-3.1-8B", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
     let items = v.as_array().unwrap();
@@ -34,9 +32,8 @@ fn descendants_lists_conflicts_first() {
     );
 
     for format in ["text", "dot"] {
-        let mut c = env.cmd();
-        c.args(["descendants", "meta-llama/Llama-3.1-8B", "--format", format]);
-        let (code, out, _) = run(c);
+        let (code, out, _) =
+            env.run(&["descendants", "meta-llama/Llama-3.1-8B", "--format", format]);
         assert_eq!(code, 0);
         assert!(out.contains("Orion-8B-Instruct"), "{format}: {out}");
     }
@@ -45,25 +42,17 @@ fn descendants_lists_conflicts_first() {
 #[test]
 fn licenses_lists_the_knowledge_base_and_one_entry() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args(["licenses"]);
-    let (code, out, _) = run(c);
+    let (code, out, _) = env.run(&["licenses"]);
     assert_eq!(code, 0);
     assert!(out.lines().count() >= 83);
-    let mut c = env.cmd();
-    c.args(["licenses", "Apache 2.0", "--format", "json"]);
-    let (_, out, _) = run(c);
+    let (_, out, _) = env.run(&["licenses", "Apache 2.0", "--format", "json"]);
     assert_eq!(json(&out)["id"], "apache-2.0");
-    let mut c = env.cmd();
-    c.args(["licenses", "llama3.1"]);
-    let (_, out, _) = run(c);
+    let (_, out, _) = env.run(&["licenses", "llama3.1"]);
     assert!(
         out.contains("name-prefix(\"Llama\")") && out.contains("source:"),
         "{out}"
     );
-    let mut c = env.cmd();
-    c.args(["licenses", "no-such-thing"]);
-    let (code, _, err) = run(c);
+    let (code, _, err) = env.run(&["licenses", "no-such-thing"]);
     assert_eq!(code, 2);
     assert!(err.contains("no license \"no-such-thing\""), "{err}");
 }
@@ -71,36 +60,28 @@ fn licenses_lists_the_knowledge_base_and_one_entry() {
 #[test]
 fn catalog_shows_curated_facts() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args(["catalog", "huggyllama/llama-7b"]);
-    let (code, out, _) = run(c);
+    let (code, out, _) = env.run(&["catalog", "huggyllama/llama-7b"]);
     assert_eq!(code, 0);
     assert!(
         out.contains("llama1-research") && out.contains("source:"),
         "{out}"
     );
-    let mut c = env.cmd();
-    c.args(["catalog", "--format", "json"]);
-    let (_, out, _) = run(c);
+    let (_, out, _) = env.run(&["catalog", "--format", "json"]);
     assert!(json(&out).as_array().unwrap().len() >= 60);
 }
 
 #[test]
 fn offline_after_a_crawl_answers_from_the_cache_without_requests() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args(["check", "open-tuners/gpt2-alpaca", "--format", "json"]);
-    let (_, online, _) = run(c);
+    let (_, online, _) = env.run(&["check", "open-tuners/gpt2-alpaca", "--format", "json"]);
     let before = env.hub.request_count();
-    let mut c = env.cmd();
-    c.args([
+    let (_, offline, _) = env.run(&[
         "check",
         "open-tuners/gpt2-alpaca",
         "--format",
         "json",
         "--offline",
     ]);
-    let (_, offline, _) = run(c);
     assert_eq!(env.hub.request_count(), before, "offline makes no request");
     assert_eq!(json(&online)["commercial"], json(&offline)["commercial"]);
 
@@ -116,15 +97,13 @@ fn offline_after_a_crawl_answers_from_the_cache_without_requests() {
 #[test]
 fn offline_on_an_empty_cache_answers_catalogued_repos_from_the_catalog() {
     let env = Env::new();
-    let mut c = env.cmd();
-    c.args([
+    let (_, out, _) = env.run(&[
         "check",
         "meta-llama/Llama-2-7b-hf",
         "--offline",
         "--format",
         "json",
     ]);
-    let (_, out, _) = run(c);
     let v = json(&out);
     assert_eq!(v["commercial"], "conditional", "{v}");
     assert!(
@@ -158,15 +137,13 @@ fn the_token_reaches_the_hub_but_never_the_output_or_the_cache() {
         );
     }
     // A wrong token: the error names the problem, not the token.
-    let mut c = env.cmd();
-    c.args([
+    let (_, out, err) = env.run(&[
         "check",
         "openai-community/gpt2",
         "--refresh",
         "--token",
         "hf_wrong_token_abc",
     ]);
-    let (_, out, err) = run(c);
     assert!(!out.contains("hf_wrong_token_abc") && !err.contains("hf_wrong_token_abc"));
 }
 
@@ -209,9 +186,7 @@ fn bad_input_is_a_clear_error_with_exit_2() {
             "{err}"
         );
     }
-    let mut c = env.cmd();
-    c.args(["check", "openai-community/gpt2", "--endpoint", "not a url"]);
-    let (code, _, err) = run(c);
+    let (code, _, err) = env.run(&["check", "openai-community/gpt2", "--endpoint", "not a url"]);
     assert_eq!(code, 2);
     assert!(err.contains("invalid Hub endpoint"), "{err}");
 }

@@ -62,6 +62,15 @@ impl Env {
     }
 }
 
+impl Env {
+    /// Runs `lineage ARGS` against this fake Hub: (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let mut c = self.cmd();
+        c.args(args);
+        run(c)
+    }
+}
+
 /// Runs and returns (exit code, stdout, stderr).
 pub fn run(mut c: Command) -> (i32, String, String) {
     let out = c.output().expect("run lineage");
