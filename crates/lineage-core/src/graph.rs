@@ -1,7 +1,7 @@
 //! The lineage graph: repositories as nodes, derivation facts as edges from parent to child.
 
-use crate::id::{NodeKey, RepoKind};
-use petgraph::graph::{DiGraph, EdgeIndex};
+use crate::id::NodeKey;
+use petgraph::graph::DiGraph;
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 use serde::{Deserialize, Serialize};
@@ -67,14 +67,6 @@ impl Relation {
             } else {
                 Relation::Finetune
             })
-    }
-
-    /// Whether this relation derives weights from weights (model → model).
-    pub fn is_model_derivation(self) -> bool {
-        matches!(
-            self,
-            Relation::Finetune | Relation::Adapter | Relation::Quantized | Relation::Merge
-        )
     }
 }
 
@@ -334,32 +326,9 @@ impl Graph {
         self.g.add_edge(parent, child, Edge { relation });
     }
 
-    /// Removes every edge into `child` (used when a clarification replaces a card's base models).
-    pub fn remove_parents(&mut self, child: NodeIndex) {
-        let edges: Vec<EdgeIndex> = self
-            .g
-            .edges_directed(child, Direction::Incoming)
-            .map(|e| e.id())
-            .collect();
-        // Remove from the highest index down: petgraph swaps the last edge into a removed slot.
-        let mut edges = edges;
-        edges.sort_unstable_by(|a, b| b.cmp(a));
-        for e in edges {
-            self.g.remove_edge(e);
-        }
-    }
-
     /// The index of `key`, if present.
     pub fn find(&self, key: &NodeKey) -> Option<NodeIndex> {
         self.index.get(key).copied()
-    }
-
-    /// The index of a model or dataset id, if present.
-    pub fn find_id(&self, kind: RepoKind, id: &str) -> Option<NodeIndex> {
-        self.find(&NodeKey {
-            kind,
-            id: id.to_string(),
-        })
     }
 
     /// The node at `ix`.

@@ -363,13 +363,6 @@ impl Propagation {
         &self.arena[s as usize..(s + l) as usize]
     }
 
-    /// Whether `ix` carries `term` (binding, not advisory).
-    pub fn binds(&self, ix: NodeIndex, term: &Term) -> bool {
-        self.effective(ix)
-            .iter()
-            .any(|e| !e.advisory && self.term(e.term) == term)
-    }
-
     /// Every cycle found, as sorted member lists.
     pub fn cycles(&self) -> &[Vec<NodeIndex>] {
         &self.cycles

@@ -211,13 +211,6 @@ pub struct Assessment {
     pub dataset_policy: DatasetPolicy,
 }
 
-impl Assessment {
-    /// Every term kind the conditions carry.
-    pub fn condition_kinds(&self) -> BTreeSet<TermKind> {
-        self.conditions.iter().map(|r| r.term.kind()).collect()
-    }
-}
-
 /// A label for a node's own license: knowledge-base ids and raw strings, or why there is none.
 pub fn license_label(graph: &Graph, kb: &KnowledgeBase, ix: NodeIndex) -> Option<String> {
     match own_terms(graph, kb, ix).source {
@@ -304,7 +297,7 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
 
     let unresolved = unresolved_ancestry(graph, ix);
     let conflicts = conflicts(graph, prop, kb, ix, &binding, &unresolved);
-    let summary = summarise(graph, node.key.kind, commercial, &reasons, &advisories);
+    let summary = summarise(node.key.kind, commercial, &reasons, &advisories);
 
     Assessment {
         node: node.key.clone(),
@@ -625,14 +618,7 @@ pub fn agrees_with_card(kb: &KnowledgeBase, node: &Node, c: &Clarification) -> b
     }
 }
 
-fn summarise(
-    graph: &Graph,
-    kind: RepoKind,
-    v: Verdict,
-    reasons: &[Reason],
-    advisories: &[Reason],
-) -> String {
-    let _ = graph;
+fn summarise(kind: RepoKind, v: Verdict, reasons: &[Reason], advisories: &[Reason]) -> String {
     let what = match kind {
         RepoKind::Model => "commercial use",
         RepoKind::Dataset => "commercial use of this dataset",
