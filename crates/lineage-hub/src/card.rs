@@ -17,6 +17,8 @@ pub struct HubFacts {
     pub tag_bases: Vec<String>,
     /// Dataset ids from `dataset:<id>` tags.
     pub tag_datasets: Vec<String>,
+    /// License identifiers from `license:<id>` tags (the Hub computes them from the card).
+    pub tag_licenses: Vec<String>,
     /// The commit the answer describes.
     pub sha: Option<String>,
     /// `gated` is `"auto"`, `"manual"` or `true`.
@@ -92,6 +94,8 @@ impl HubFacts {
                 push_unique(&mut f.tag_bases, id);
             } else if let Some(id) = tag.strip_prefix("dataset:") {
                 push_unique(&mut f.tag_datasets, id);
+            } else if let Some(id) = tag.strip_prefix("license:") {
+                push_unique(&mut f.tag_licenses, id);
             }
         }
         f
@@ -125,6 +129,10 @@ pub fn declared(card: &Map<String, Value>, hub: &HubFacts) -> Declared {
                 d.license_name = Some(details);
             }
         }
+    }
+    if !d.has_license() {
+        // The Hub's `license:*` tags mirror the card; they stand in when the card data lacks the field.
+        d.license = hub.tag_licenses.clone();
     }
     if d.base_model.is_empty() {
         d.base_model = string_list(card.get("finetuned_from"));
@@ -344,6 +352,18 @@ mod tests {
         );
         assert!(d.license.is_empty());
         assert_eq!(d.license_name.as_deref(), Some("ask us"));
+    }
+
+    #[test]
+    fn license_tags_stand_in_for_a_missing_card_license() {
+        let hub =
+            HubFacts::from_api(&json!({"tags": ["transformers", "license:llama2", "region:us"]}));
+        assert_eq!(declared(&card(json!({})), &hub).license, vec!["llama2"]);
+        // The card wins when it says anything about its license.
+        let d = declared(&card(json!({"license": "mit"})), &hub);
+        assert_eq!(d.license, vec!["mit"]);
+        let d = declared(&card(json!({"license_name": "my-license"})), &hub);
+        assert!(d.license.is_empty());
     }
 
     #[test]
