@@ -134,15 +134,21 @@ fn report_crawl(g: &Global, trace: &lineage::Trace<'_>) {
 async fn graph(g: &Global, kb: KnowledgeBase, a: &GraphArgs) -> Result<ExitCode> {
     let policy = policy(g, &kb)?;
     let engine = engine(g, kb, &policy)?;
-    let (direction, scope) = if a.both {
-        (Direction::Both, Scope::BOTH)
+    // The crawl always completes the ancestry of what it shows, so every colour is a full verdict:
+    // `--depth` bounds the walk down and what is drawn, never the ancestry.
+    let (direction, crawl_depth, scope) = if a.both {
+        (Direction::Both, a.depth, Scope::BOTH)
     } else if a.down {
-        (Direction::Down, Scope::DOWN)
+        (Direction::Both, a.depth, Scope::DOWN)
     } else {
-        (Direction::Up, Scope::UP)
+        (Direction::Up, None, Scope::UP)
     };
     let trace = engine
-        .trace(targets(std::slice::from_ref(&a.model))?, direction, a.depth)
+        .trace(
+            targets(std::slice::from_ref(&a.model))?,
+            direction,
+            crawl_depth,
+        )
         .await?;
     report_crawl(g, &trace);
     let view = View::new(

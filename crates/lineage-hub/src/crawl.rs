@@ -404,8 +404,11 @@ impl<'a> Crawler<'a> {
         }
     }
 
-    fn within_depth(&self, hops: usize) -> bool {
-        self.depth.is_none_or(|d| hops <= d)
+    fn within_depth(&self, st: &State) -> bool {
+        // Walking both ways, the depth bounds how far down the audit reaches; the ancestry of every
+        // node found is still walked in full, so its verdict is complete (the node limit bounds it).
+        let up_only = self.direction == Direction::Both && st.up && !st.down;
+        up_only || self.depth.is_none_or(|d| st.hops <= d)
     }
 
     /// A path reached `key` after `hops` hops, meaning to walk up and/or down from it.
@@ -437,7 +440,8 @@ impl<'a> Crawler<'a> {
         if !(st.up || st.down) || st.status != Status::Pending {
             return;
         }
-        if self.depth.is_some_and(|d| hops > d) || (at_limit && hops > 0) {
+        let up_only = self.direction == Direction::Both && st.up && !st.down;
+        if (!up_only && self.depth.is_some_and(|d| hops > d)) || (at_limit && hops > 0) {
             return;
         }
         self.scheduled += 1;
@@ -874,7 +878,7 @@ impl<'a> Crawler<'a> {
             }
             let why = match self.states.get(&key) {
                 Some(st) if st.status != Status::Done && (st.up || st.down) => {
-                    if !self.within_depth(st.hops) {
+                    if !self.within_depth(st) {
                         format!("beyond the depth limit of {} hops", self.depth.unwrap_or(0))
                     } else {
                         format!(

@@ -969,6 +969,64 @@ async fn depth_and_node_limits_leave_not_crawled_placeholders() {
     assert_eq!(verdict(&c, 0), Verdict::Permitted);
 }
 
+/// `descendants --depth 1`: one level of children, but each child's own ancestry (its training data,
+/// its other merge parent) is walked in full so its verdict is complete.
+#[tokio::test]
+async fn both_ways_the_depth_bounds_only_the_walk_down() {
+    let hub = FakeHub::start();
+    hub.add(RepoSpec::model("b/root").license("apache-2.0"));
+    hub.add(RepoSpec::dataset("d/nc-data").license("cc-by-nc-4.0"));
+    hub.add(
+        RepoSpec::model("o/other-parent")
+            .license("mit")
+            .base_model(["o/grand"]),
+    );
+    hub.add(RepoSpec::model("o/grand").license("mit"));
+    hub.add(
+        RepoSpec::model("c/child")
+            .license("apache-2.0")
+            .base_model(["b/root"])
+            .datasets(["d/nc-data"]),
+    );
+    hub.add(
+        RepoSpec::model("c/merge")
+            .license("apache-2.0")
+            .base_model(["b/root", "o/other-parent"]),
+    );
+    hub.add(
+        RepoSpec::model("g/grandchild")
+            .license("mit")
+            .base_model(["c/child"]),
+    );
+    let d = tempfile::tempdir().unwrap();
+    let hubc = Hub::new(settings(&hub, d.path())).unwrap();
+    let mut req = CrawlRequest::new(vec![Target::parse("b/root").unwrap()], Direction::Both);
+    req.depth = Some(1);
+    let c = hubc.crawl(&req, &Clarifications::none()).await.unwrap();
+    assert_eq!(node(&c, "dataset:d/nc-data").resolution, Resolution::Found);
+    assert_eq!(
+        node(&c, "model:o/other-parent").resolution,
+        Resolution::Found
+    );
+    assert_eq!(node(&c, "model:o/grand").resolution, Resolution::Found);
+    assert!(
+        c.graph.find(&NodeKey::model("g/grandchild")).is_none(),
+        "two levels down is beyond depth 1"
+    );
+    let kb = KnowledgeBase::builtin();
+    let prop = Propagation::run(&c.graph, &kb, DatasetPolicy::Strict);
+    let child = c.graph.find(&NodeKey::model("c/child")).unwrap();
+    assert_eq!(
+        assess(&c.graph, &prop, &kb, child).commercial,
+        Verdict::Forbidden
+    );
+    let merge = c.graph.find(&NodeKey::model("c/merge")).unwrap();
+    assert_eq!(
+        assess(&c.graph, &prop, &kb, merge).commercial,
+        Verdict::Permitted
+    );
+}
+
 #[tokio::test]
 async fn a_shorter_path_lifts_a_node_back_within_the_depth_limit() {
     // top → slow → shared (2 hops) and top → b → c → shared (3 hops, found first); depth 2.
