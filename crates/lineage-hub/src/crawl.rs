@@ -55,7 +55,8 @@ pub struct CrawlRequest {
     pub roots: Vec<Target>,
     /// Up, down or both.
     pub direction: Direction,
-    /// Hops from the roots at most; `None` takes [`crate::Settings::max_depth`].
+    /// Hops from the roots at most; `None` takes [`crate::Settings::max_depth`]. With
+    /// [`Direction::Both`] it bounds only the walk down: the ancestry of every node found is completed.
     pub depth: Option<usize>,
     /// Repositories fetched at most; `None` takes [`crate::Settings::max_nodes`].
     pub max_nodes: Option<usize>,
