@@ -275,7 +275,9 @@ impl Propagation {
             index: HashMap::new(),
             own_cache: HashMap::new(),
         };
-        let mut arena: Vec<Effect> = Vec::with_capacity(n * 4);
+        // Real lineages carry a handful of distinct terms per node; reserving generously avoids copying a
+        // large arena on growth (untouched capacity costs address space, not memory).
+        let mut arena: Vec<Effect> = Vec::with_capacity(n * 8);
         let mut spans: Vec<(u32, u32)> = vec![(0, 0); n];
         let mut cycles: Vec<Vec<NodeIndex>> = Vec::new();
         let mut cycle_of = HashMap::new();
@@ -336,7 +338,6 @@ impl Propagation {
                 arena.extend_from_slice(&member_set);
             }
         });
-        arena.shrink_to_fit();
         Propagation {
             policy,
             terms: int.terms,
