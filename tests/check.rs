@@ -185,3 +185,113 @@ fn huggyllama_other_without_name_is_forbidden_by_the_catalog_and_unknown_without
     ]);
     assert_eq!(json(&out)["commercial"], "unknown");
 }
+
+/// Common real-world shapes (facts from public model cards) resolve to the verdicts a careful reader
+/// would give: the positive paths must not fall into `unknown` by accident.
+#[test]
+fn common_real_world_lineages() {
+    use lineage_fakehub::{RepoKind, RepoSpec};
+    let env = Env::empty();
+    let hub = &env.hub;
+    // HuggingFaceH4/zephyr-7b-beta: mit, on Mistral-7B-v0.1, trained on two mit datasets.
+    hub.add(RepoSpec::model("mistralai/Mistral-7B-v0.1").license("apache-2.0"));
+    hub.add(RepoSpec::dataset("HuggingFaceH4/ultrachat_200k").license("mit"));
+    hub.add(RepoSpec::dataset("HuggingFaceH4/ultrafeedback_binarized").license("mit"));
+    hub.add(
+        RepoSpec::model("HuggingFaceH4/zephyr-7b-beta")
+            .license("mit")
+            .base_model(["mistralai/Mistral-7B-v0.1"])
+            .datasets([
+                "HuggingFaceH4/ultrachat_200k",
+                "HuggingFaceH4/ultrafeedback_binarized",
+            ]),
+    );
+    // bartowski's GGUF names the pre-rename id of its base.
+    hub.add(
+        RepoSpec::model("meta-llama/Llama-3.1-8B")
+            .license("llama3.1")
+            .gated("manual"),
+    );
+    hub.add(
+        RepoSpec::model("meta-llama/Llama-3.1-8B-Instruct")
+            .license("llama3.1")
+            .gated("manual")
+            .base_model(["meta-llama/Llama-3.1-8B"]),
+    );
+    hub.rename(
+        RepoKind::Model,
+        "meta-llama/Meta-Llama-3.1-8B-Instruct",
+        "meta-llama/Llama-3.1-8B-Instruct",
+    );
+    hub.add(
+        RepoSpec::model("bartowski/Meta-Llama-3.1-8B-Instruct-GGUF")
+            .license("llama3.1")
+            .base_model(["meta-llama/Meta-Llama-3.1-8B-Instruct"])
+            .relation("quantized"),
+    );
+    // Qwen/Qwen2.5-72B-Instruct: `license: other` with the Qwen license named and linked.
+    hub.add(
+        RepoSpec::model("Qwen/Qwen2.5-72B")
+            .license("other")
+            .license_name("qwen")
+            .license_link("https://huggingface.co/Qwen/Qwen2.5-72B/blob/main/LICENSE"),
+    );
+    hub.add(
+        RepoSpec::model("Qwen/Qwen2.5-72B-Instruct")
+            .license("other")
+            .license_name("qwen")
+            .license_link("https://huggingface.co/Qwen/Qwen2.5-72B-Instruct/blob/main/LICENSE")
+            .base_model(["Qwen/Qwen2.5-72B"]),
+    );
+    // An SDXL LoRA that declares the SD 1.x OpenRAIL-M over SDXL's OpenRAIL++-M: another member of the
+    // family, reported as such.
+    hub.add(RepoSpec::model("stabilityai/stable-diffusion-xl-base-1.0").license("openrail++"));
+    hub.add(
+        RepoSpec::model("nerijs/pixel-art-xl")
+            .license("creativeml-openrail-m")
+            .base_model(["stabilityai/stable-diffusion-xl-base-1.0"])
+            .relation("adapter"),
+    );
+
+    let expect = [
+        ("HuggingFaceH4/zephyr-7b-beta", "permitted", vec![]),
+        (
+            "bartowski/Meta-Llama-3.1-8B-Instruct-GGUF",
+            "conditional",
+            vec![],
+        ),
+        ("Qwen/Qwen2.5-72B-Instruct", "conditional", vec![]),
+        ("nerijs/pixel-art-xl", "conditional", vec!["license-version-mismatch"]),
+    ];
+    for (model, verdict, conflicts) in expect {
+        let (_, out, err) = env.run(&["check", model, "--format", "json", "--no-catalog"]);
+        let v = json(&out);
+        assert_eq!(v["commercial"], verdict, "{model}: {v}\n{err}");
+        let codes: Vec<&str> = v["conflicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, conflicts as Vec<&str>, "{model}: {v}");
+    }
+    // The Qwen license's user threshold and attribution reach the instruct model from its base.
+    let (_, out, _) = env.run(&[
+        "check",
+        "Qwen/Qwen2.5-72B-Instruct",
+        "--format",
+        "json",
+        "--no-catalog",
+    ]);
+    let v = json(&out);
+    let kinds: Vec<&str> = v["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["term"]["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"user-threshold") && kinds.contains(&"attribution"),
+        "{kinds:?}"
+    );
+}
