@@ -261,7 +261,11 @@ fn common_real_world_lineages() {
             vec![],
         ),
         ("Qwen/Qwen2.5-72B-Instruct", "conditional", vec![]),
-        ("nerijs/pixel-art-xl", "conditional", vec!["license-version-mismatch"]),
+        (
+            "nerijs/pixel-art-xl",
+            "conditional",
+            vec!["license-version-mismatch"],
+        ),
     ];
     for (model, verdict, conflicts) in expect {
         let (_, out, err) = env.run(&["check", model, "--format", "json", "--no-catalog"]);
