@@ -193,6 +193,8 @@ pub struct Assessment {
     pub revision: Option<String>,
     /// What its card declares.
     pub declared: Declared,
+    /// How its metadata was obtained (card read, curated, not found, unreachable, ...).
+    pub resolution: Resolution,
     /// The verdict on commercial use.
     pub commercial: Verdict,
     /// One sentence that states the verdict and its main reason.
@@ -303,6 +305,7 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
         node: node.key.clone(),
         revision: node.revision.clone(),
         declared: node.card().clone(),
+        resolution: node.resolution.clone(),
         commercial,
         summary,
         conditions,

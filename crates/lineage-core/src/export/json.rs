@@ -89,6 +89,10 @@ pub fn check_json(a: &Assessment, policy: Option<&PolicyOutcome>) -> Value {
     o.insert("kind".into(), json!(a.node.kind.as_str()));
     o.insert("revision".into(), json!(a.revision));
     o.insert("declared".into(), declared_json(&a.declared));
+    o.insert(
+        "resolution".into(),
+        serde_json::to_value(&a.resolution).unwrap_or(Value::Null),
+    );
     o.insert("commercial".into(), json!(a.commercial.as_str()));
     o.insert("summary".into(), json!(a.summary));
     o.insert("conditions".into(), reasons_json(&a.conditions));

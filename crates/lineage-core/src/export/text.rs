@@ -1,7 +1,7 @@
 //! The human report of `lineage check`: verdict first, then why, then what else the user should know.
 
 use super::{display_id, plain};
-use crate::graph::Declared;
+use crate::graph::{Declared, Resolution};
 use crate::policy::PolicyOutcome;
 use crate::terms::Term;
 use crate::verdict::{Assessment, Reason, Verdict};
@@ -23,7 +23,12 @@ pub fn text(a: &Assessment, policy: Option<&PolicyOutcome>) -> String {
     };
     let _ = writeln!(out, "{} — {verdict}", plain(&display_id(&a.node)));
     let _ = writeln!(out, "  {}", plain(&a.summary));
-    let mut facts = vec![format!("declared: {}", declared_text(&a.declared))];
+    let declared = match &a.resolution {
+        Resolution::Found => declared_text(&a.declared),
+        Resolution::Curated => "no card read (curated facts)".to_string(),
+        other => format!("no card read ({})", plain(&other.describe())),
+    };
+    let mut facts = vec![format!("declared: {declared}")];
     if let Some(r) = &a.revision {
         facts.push(format!("revision: {}", plain(r)));
     }
