@@ -1,6 +1,6 @@
 //! `lineage check`: verdicts, reasons, exit codes, JSON.
 
-use crate::util::{json, Env};
+use crate::util::{conflict_codes, json, Env};
 
 #[test]
 fn mit_model_trained_on_alpaca_is_forbidden_with_the_dataset_as_origin() {
@@ -13,13 +13,11 @@ fn mit_model_trained_on_alpaca_is_forbidden_with_the_dataset_as_origin() {
     assert_eq!(v["dataset_policy"], "strict");
     assert_eq!(v["reasons"][0]["origin"], "dataset:tatsu-lab/alpaca");
     assert_eq!(v["reasons"][0]["term"]["kind"], "non-commercial");
-    let codes: Vec<&str> = v["conflicts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["code"].as_str().unwrap())
-        .collect();
-    assert!(codes.contains(&"declared-more-permissive"), "{codes:?}");
+    let codes = conflict_codes(&v);
+    assert!(
+        codes.iter().any(|c| c == "declared-more-permissive"),
+        "{codes:?}"
+    );
     assert_eq!(v["policy"]["allowed"], false);
     insta::assert_json_snapshot!("check_gpt2_alpaca", v);
 }
@@ -105,11 +103,7 @@ fn cycles_and_missing_bases_are_unknown_never_permitted() {
         assert_eq!(v["commercial"], "unknown", "{model}");
         assert_eq!(exit, 1);
         assert!(
-            v["conflicts"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|c| c["code"] == code),
+            conflict_codes(&v).iter().any(|c| c == code),
             "{model}: {}",
             v["conflicts"]
         );
@@ -123,11 +117,7 @@ fn card_problems_fail_closed() {
     let v = json(&out);
     assert_eq!(v["commercial"], "unknown");
     assert!(
-        v["conflicts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c["code"] == "card-unparseable"),
+        conflict_codes(&v).iter().any(|c| c == "card-unparseable"),
         "{v}"
     );
 
@@ -271,13 +261,7 @@ fn common_real_world_lineages() {
         let (_, out, err) = env.run(&["check", model, "--format", "json", "--no-catalog"]);
         let v = json(&out);
         assert_eq!(v["commercial"], verdict, "{model}: {v}\n{err}");
-        let codes: Vec<&str> = v["conflicts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["code"].as_str().unwrap())
-            .collect();
-        assert_eq!(codes, conflicts as Vec<&str>, "{model}: {v}");
+        assert_eq!(conflict_codes(&v), conflicts as Vec<&str>, "{model}: {v}");
     }
     // The Qwen license's user threshold and attribution reach the instruct model from its base.
     let (_, out, _) = env.run(&[

@@ -81,6 +81,16 @@ pub fn run(mut c: Command) -> (i32, String, String) {
     )
 }
 
+/// The conflict codes of one `lineage.check/1` object, in order.
+pub fn conflict_codes(v: &serde_json::Value) -> Vec<String> {
+    v["conflicts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no conflicts array in {v}"))
+        .iter()
+        .map(|c| c["code"].as_str().expect("a code").to_string())
+        .collect()
+}
+
 /// Parses JSON output.
 pub fn json(s: &str) -> serde_json::Value {
     serde_json::from_str(s).unwrap_or_else(|e| panic!("not JSON ({e}):\n{s}"))
