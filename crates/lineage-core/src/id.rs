@@ -109,6 +109,10 @@ pub enum IdError {
     /// Characters or a shape the Hub does not allow in ids.
     #[error("{0:?} is not a valid Hub repository id")]
     Invalid(String),
+    /// A Hub URL carrying a user name or password (`https://user@huggingface.co/...`): such a URL
+    /// is not followed, because credentials in a card are never ours to send (shown without them).
+    #[error("{0:?} carries credentials in the URL; only plain Hub URLs are followed")]
+    Credentials(String),
 }
 
 const HUB_HOSTS: [&str; 3] = ["huggingface.co", "www.huggingface.co", "hf.co"];
@@ -142,34 +146,9 @@ pub fn parse_repo_ref(raw: &str, default_kind: RepoKind) -> Result<RepoRef, IdEr
     if s.starts_with('/') || s.starts_with("./") || s.starts_with("../") || s.starts_with('~') {
         return Err(IdError::LocalPath(s.to_string()));
     }
-    let (mut path, mut revision) = if let Some(rest) = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
-    {
-        let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-        if !HUB_HOSTS.contains(&host.to_ascii_lowercase().as_str()) {
-            return Err(IdError::ForeignUrl(s.to_string()));
-        }
-        let path = path.split(['?', '#']).next().unwrap_or("");
-        // `org/name/tree/rev/...` and `org/name/blob/rev/...` name a revision.
-        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-        let is_ds = parts.first() == Some(&"datasets");
-        let start = usize::from(is_ds);
-        let mut end = parts.len();
-        let mut rev = None;
-        for (i, p) in parts.iter().enumerate().skip(start) {
-            if matches!(*p, "tree" | "blob" | "resolve" | "raw") {
-                end = i;
-                rev = parts.get(i + 1).map(|r| r.to_string());
-                break;
-            }
-        }
-        let id_parts = &parts[start..end];
-        if id_parts.is_empty() || id_parts.len() > 2 {
-            return Err(IdError::Invalid(s.to_string()));
-        }
-        let prefix = if is_ds { "datasets/" } else { "" };
-        (format!("{prefix}{}", id_parts.join("/")), rev)
+    let is_url = has_url_scheme(s);
+    let (mut path, mut revision) = if is_url {
+        hub_url_path(s)?
     } else {
         // Ids cannot contain `@`, so everything after the first one is the revision (which may
         // itself contain `/`, as in `refs/pr/1`).
@@ -188,7 +167,7 @@ pub fn parse_repo_ref(raw: &str, default_kind: RepoKind) -> Result<RepoRef, IdEr
         path = rest.to_string();
     }
     validate_id(&path).map_err(|_| {
-        if path.contains('\\') || path.matches('/').count() > 1 {
+        if !is_url && (path.contains('\\') || path.matches('/').count() > 1) {
             IdError::LocalPath(s.to_string())
         } else {
             IdError::Invalid(s.to_string())
@@ -203,6 +182,88 @@ pub fn parse_repo_ref(raw: &str, default_kind: RepoKind) -> Result<RepoRef, IdEr
         key: NodeKey { kind, id: path },
         revision,
     })
+}
+
+/// Whether `s` starts with a URL scheme and `://` (`https://`, `HTTPS://`, `s3://`...).
+fn has_url_scheme(s: &str) -> bool {
+    let Some((scheme, _)) = s.split_once("://") else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// The URL as shown in errors: without user name and password, so a credential never reaches
+/// a message or a report.
+fn redacted(u: &url::Url) -> String {
+    let mut u = u.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+/// Reads a Hub URL (parsed by the `url` crate: scheme and host case, default ports, dot segments and
+/// escapes as a browser reads them) into the repository path (`org/name` or `datasets/org/name`) and
+/// the revision it names. Other schemes, hosts and ports, and URLs with credentials, are rejected.
+fn hub_url_path(s: &str) -> Result<(String, Option<String>), IdError> {
+    let u = url::Url::parse(s).map_err(|_| IdError::Invalid(s.to_string()))?;
+    if !matches!(u.scheme(), "https" | "http") {
+        return Err(IdError::ForeignUrl(redacted(&u)));
+    }
+    // `port()` is `None` for the scheme's default port, so `:443` on https is the Hub itself.
+    let on_hub = u.host_str().is_some_and(|h| HUB_HOSTS.contains(&h)) && u.port().is_none();
+    if !on_hub {
+        return Err(IdError::ForeignUrl(redacted(&u)));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(IdError::Credentials(redacted(&u)));
+    }
+    let invalid = || IdError::Invalid(redacted(&u));
+    let parts: Vec<&str> = u
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect();
+    let is_ds = parts.first() == Some(&"datasets");
+    let start = usize::from(is_ds);
+    let mut end = parts.len();
+    let mut rev = None;
+    // `org/name/tree/rev/...` and `org/name/blob/rev/...` name a revision (which may be escaped:
+    // `refs%2Fpr%2F1`).
+    for (i, p) in parts.iter().enumerate().skip(start) {
+        if matches!(*p, "tree" | "blob" | "resolve" | "raw") {
+            end = i;
+            rev = parts.get(i + 1).and_then(|r| {
+                percent_encoding::percent_decode_str(r)
+                    .decode_utf8()
+                    .ok()
+                    .map(|r| r.into_owned())
+            });
+            break;
+        }
+    }
+    // Each id segment is decoded on its own, so an escaped `/` (`%2F`) can never split or join ids.
+    let id_parts: Vec<String> = parts[start..end]
+        .iter()
+        .map(|p| decode_segment(p).ok_or_else(invalid))
+        .collect::<Result<_, _>>()?;
+    if id_parts.is_empty() || id_parts.len() > 2 {
+        return Err(invalid());
+    }
+    let prefix = if is_ds { "datasets/" } else { "" };
+    Ok((format!("{prefix}{}", id_parts.join("/")), rev))
+}
+
+/// Percent-decodes one path segment; `None` when the result is not UTF-8 or contains a path
+/// separator (`%2F`, `%5C`) or a control character, which no Hub id or revision segment does.
+pub fn decode_segment(raw: &str) -> Option<String> {
+    let s = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
+    if s.contains(['/', '\\']) || s.chars().any(char::is_control) {
+        return None;
+    }
+    Some(s.into_owned())
 }
 
 /// Checks the Hub's id grammar: one or two segments of letters, digits, `-`, `_`, `.`, at most 96 each.
@@ -275,6 +336,93 @@ mod tests {
         ));
         assert!(parse_card_ref("org/na\"me", RepoKind::Model).is_err());
         assert!(parse_card_ref("", RepoKind::Model).is_err());
+    }
+
+    #[test]
+    fn url_scheme_and_host_case_and_default_ports_are_the_hub() {
+        for raw in [
+            "HTTPS://huggingface.co/meta-llama/Llama-3.1-8B",
+            "https://HuggingFace.CO/meta-llama/Llama-3.1-8B",
+            "https://huggingface.co:443/meta-llama/Llama-3.1-8B",
+            "http://huggingface.co:80/meta-llama/Llama-3.1-8B",
+            "https://huggingface.co/meta-llama/Llama-3.1-8B?library=transformers#top",
+        ] {
+            assert_eq!(
+                parse_card_ref(raw, RepoKind::Model),
+                Ok(NodeKey::model("meta-llama/Llama-3.1-8B")),
+                "{raw}"
+            );
+        }
+        // Another port is another server.
+        assert!(matches!(
+            parse_card_ref("https://huggingface.co:8443/org/name", RepoKind::Model),
+            Err(IdError::ForeignUrl(_))
+        ));
+        // Look-alike hosts and other schemes stay foreign.
+        for raw in [
+            "https://huggingface.co.evil.example/org/name",
+            "https://huggingface.co@evil.example/org/name",
+            "https://evil.example\\@huggingface.co/org/name",
+            "ftp://huggingface.co/org/name",
+            "hf://org/name",
+        ] {
+            assert!(
+                matches!(parse_card_ref(raw, RepoKind::Model), Err(IdError::ForeignUrl(_))),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn urls_with_credentials_are_rejected_without_echoing_them() {
+        for raw in [
+            "https://user@huggingface.co/org/name",
+            "https://user:hf_secret@huggingface.co/org/name",
+            "https://:hf_secret@hf.co/org/name",
+        ] {
+            let e = parse_card_ref(raw, RepoKind::Model).unwrap_err();
+            assert!(matches!(e, IdError::Credentials(_)), "{raw}: {e:?}");
+            let shown = e.to_string();
+            assert!(!shown.contains("hf_secret") && !shown.contains("user@"), "{shown}");
+            assert!(shown.contains("huggingface.co/org/name") || shown.contains("hf.co/org/name"));
+        }
+        // A foreign URL's password is not shown either.
+        let e = parse_card_ref("https://u:hf_secret@evil.example/x/y", RepoKind::Model).unwrap_err();
+        assert!(matches!(e, IdError::ForeignUrl(_)) && !e.to_string().contains("hf_secret"));
+    }
+
+    #[test]
+    fn escapes_never_make_another_repo_path() {
+        // An escaped slash cannot join or split segments, in URLs or plain ids.
+        for raw in [
+            "https://huggingface.co/org%2Fname",
+            "https://huggingface.co/org/na%2Fme",
+            "https://huggingface.co/org/na%5Cme",
+            "https://huggingface.co/org/%2E%2E%2F%2E%2E%2Fetc",
+            "https://huggingface.co/org/name%00",
+            "org%2Fname",
+            "org/%2E%2E",
+            "org/..",
+            "../etc/passwd",
+        ] {
+            assert!(parse_card_ref(raw, RepoKind::Model).is_err(), "{raw}");
+        }
+        // Escaped ordinary characters are the same id; dot segments resolve as a browser resolves them.
+        assert_eq!(
+            parse_card_ref("https://huggingface.co/%6Frg/name", RepoKind::Model),
+            Ok(NodeKey::model("org/name"))
+        );
+        assert_eq!(
+            parse_card_ref("https://huggingface.co/x/../org/name", RepoKind::Model),
+            Ok(NodeKey::model("org/name"))
+        );
+        // An escaped revision is decoded.
+        let r = parse_repo_ref(
+            "https://huggingface.co/org/name/tree/refs%2Fpr%2F1",
+            RepoKind::Model,
+        )
+        .unwrap();
+        assert_eq!(r.revision.as_deref(), Some("refs/pr/1"));
     }
 
     #[test]
