@@ -259,7 +259,9 @@ fn hub_url_path(s: &str) -> Result<(String, Option<String>), IdError> {
 /// Percent-decodes one path segment; `None` when the result is not UTF-8 or contains a path
 /// separator (`%2F`, `%5C`) or a control character, which no Hub id or revision segment does.
 pub fn decode_segment(raw: &str) -> Option<String> {
-    let s = percent_encoding::percent_decode_str(raw).decode_utf8().ok()?;
+    let s = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()?;
     if s.contains(['/', '\\']) || s.chars().any(char::is_control) {
         return None;
     }
@@ -367,7 +369,10 @@ mod tests {
             "hf://org/name",
         ] {
             assert!(
-                matches!(parse_card_ref(raw, RepoKind::Model), Err(IdError::ForeignUrl(_))),
+                matches!(
+                    parse_card_ref(raw, RepoKind::Model),
+                    Err(IdError::ForeignUrl(_))
+                ),
                 "{raw}"
             );
         }
@@ -383,11 +388,15 @@ mod tests {
             let e = parse_card_ref(raw, RepoKind::Model).unwrap_err();
             assert!(matches!(e, IdError::Credentials(_)), "{raw}: {e:?}");
             let shown = e.to_string();
-            assert!(!shown.contains("hf_secret") && !shown.contains("user@"), "{shown}");
+            assert!(
+                !shown.contains("hf_secret") && !shown.contains("user@"),
+                "{shown}"
+            );
             assert!(shown.contains("huggingface.co/org/name") || shown.contains("hf.co/org/name"));
         }
         // A foreign URL's password is not shown either.
-        let e = parse_card_ref("https://u:hf_secret@evil.example/x/y", RepoKind::Model).unwrap_err();
+        let e =
+            parse_card_ref("https://u:hf_secret@evil.example/x/y", RepoKind::Model).unwrap_err();
         assert!(matches!(e, IdError::ForeignUrl(_)) && !e.to_string().contains("hf_secret"));
     }
 

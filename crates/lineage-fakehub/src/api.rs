@@ -7,7 +7,8 @@ use serde_json::{json, Map, Value};
 
 use crate::card;
 use crate::http::{
-    base64url_decode, base64url_encode, percent_decode, percent_encode, Request, Response,
+    base64url_decode, base64url_encode, parse_query, percent_decode, percent_encode, Request,
+    Response,
 };
 use crate::repo::RepoKind;
 use crate::store::{Store, StoredRepo};
@@ -205,11 +206,7 @@ impl Route {
 
 /// Parses a request path (raw, undecoded) into a route.
 pub(crate) fn route(path: &str) -> Route {
-    let segs: Vec<String> = path
-        .split('/')
-        .skip(1)
-        .map(|s| percent_decode(s, false))
-        .collect();
+    let segs: Vec<String> = path.split('/').skip(1).map(percent_decode).collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let segs = match segs.as_slice() {
         [rest @ .., ""] if !rest.is_empty() => rest,
@@ -664,7 +661,7 @@ fn list(cx: &Ctx<'_>, kind: RepoKind, base_url: &str) -> Response {
             .split('&')
             .filter(|kv| {
                 let k = kv.split_once('=').map_or(*kv, |(k, _)| k);
-                !kv.is_empty() && percent_decode(k, true) != "cursor"
+                !kv.is_empty() && parse_query(k).first().map(|(k, _)| k.as_str()) != Some("cursor")
             })
             .collect();
         let cursor = format!("cursor={}", encode_cursor(p.offset + p.limit));

@@ -1,17 +1,27 @@
 //! Just enough HTTP/1.1 to look like the Hub: request parsing, query decoding and response writing.
 //!
-//! Hand-written on `std::net` on purpose: faults such as truncated bodies and resets need control of the
-//! raw socket that a framework would hide.
+//! Requests are parsed with `httparse` and decoded with `percent-encoding`/`form_urlencoded`; responses
+//! are written by hand on `std::net` on purpose: faults such as truncated bodies and resets need control
+//! of the raw socket that a framework would hide.
 
+use base64::Engine as _;
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use std::fmt::Write as _;
 use std::io::{self, BufRead, Read, Write};
 
-/// Longest request line or header line we accept; the Hub's clients send short ones.
-const MAX_LINE: u64 = 16 * 1024;
+/// Largest request head (request line and headers) we accept; the Hub's clients send short ones.
+const MAX_HEAD: usize = 64 * 1024;
 /// Most header lines in one request.
 const MAX_HEADERS: usize = 100;
 /// Largest request body we read (and discard); this server only answers GET and HEAD.
 const MAX_BODY: u64 = 1024 * 1024;
+
+/// Everything but RFC 3986 unreserved characters gets escaped.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Headers the Hub lists in `Access-Control-Expose-Headers` (reference/hub-api.md §3.7).
 const EXPOSE_HEADERS: &str =
@@ -80,62 +90,42 @@ impl From<io::Error> for ReadError {
     }
 }
 
-fn read_line<R: BufRead>(r: &mut R, buf: &mut String) -> Result<usize, ReadError> {
-    buf.clear();
-    let n = r.by_ref().take(MAX_LINE).read_line(buf)?;
-    if n > 0 && !buf.ends_with('\n') {
-        return Err(ReadError::Malformed("line too long or truncated"));
-    }
-    Ok(n)
-}
-
 /// Reads one request (head and body) from a keep-alive connection.
 pub(crate) fn read_request<R: BufRead>(r: &mut R) -> Result<Request, ReadError> {
-    let mut line = String::new();
-    // Tolerate blank lines between pipelined requests (RFC 9112 §2.2).
-    loop {
-        if read_line(r, &mut line)? == 0 {
-            return Err(ReadError::Closed);
+    let mut head: Vec<u8> = Vec::new();
+    let req = loop {
+        let avail = r.fill_buf()?;
+        if avail.is_empty() {
+            // Blank lines between pipelined requests (RFC 9112 §2.2) are no request.
+            return Err(if head.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+                ReadError::Closed
+            } else {
+                ReadError::Malformed("connection closed inside the header")
+            });
         }
-        if !line.trim().is_empty() {
-            break;
+        let before = head.len();
+        let take = avail.len().min(MAX_HEAD + 1 - before);
+        head.extend_from_slice(&avail[..take]);
+        let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut parsed = httparse::Request::new(&mut slots);
+        match parsed.parse(&head) {
+            Ok(httparse::Status::Complete(n)) => {
+                let req = owned_request(&parsed)?;
+                r.consume(n - before);
+                break req;
+            }
+            Ok(httparse::Status::Partial) if head.len() > MAX_HEAD => {
+                return Err(ReadError::Malformed("request head too large"));
+            }
+            Ok(httparse::Status::Partial) => r.consume(take),
+            Err(httparse::Error::TooManyHeaders) => {
+                return Err(ReadError::Malformed("too many headers"));
+            }
+            Err(httparse::Error::Version) => {
+                return Err(ReadError::Malformed("unsupported HTTP version"));
+            }
+            Err(_) => return Err(ReadError::Malformed("bad request line or header")),
         }
-    }
-    let mut parts = line.split_whitespace();
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(ReadError::Malformed("bad request line"));
-    };
-    if !version.starts_with("HTTP/1.") {
-        return Err(ReadError::Malformed("unsupported HTTP version"));
-    }
-    let http10 = version == "HTTP/1.0";
-    let method = method.to_string();
-    let target = origin_form(target).ok_or(ReadError::Malformed("bad request target"))?;
-
-    let mut headers = Vec::new();
-    loop {
-        if read_line(r, &mut line)? == 0 {
-            return Err(ReadError::Malformed("connection closed inside the header"));
-        }
-        let l = line.trim_end_matches(['\r', '\n']);
-        if l.is_empty() {
-            break;
-        }
-        if headers.len() >= MAX_HEADERS {
-            return Err(ReadError::Malformed("too many headers"));
-        }
-        let (k, v) = l
-            .split_once(':')
-            .ok_or(ReadError::Malformed("bad header line"))?;
-        headers.push((k.trim().to_string(), v.trim().to_string()));
-    }
-    let req = Request {
-        method,
-        target,
-        headers,
-        http10,
     };
     if req.header("transfer-encoding").is_some() {
         return Err(ReadError::Malformed(
@@ -157,77 +147,61 @@ pub(crate) fn read_request<R: BufRead>(r: &mut R) -> Result<Request, ReadError> 
     Ok(req)
 }
 
+/// Copies a complete `httparse` request out of the read buffer.
+fn owned_request(p: &httparse::Request<'_, '_>) -> Result<Request, ReadError> {
+    let (Some(method), Some(target), Some(version)) = (p.method, p.path, p.version) else {
+        return Err(ReadError::Malformed("bad request line"));
+    };
+    let target = origin_form(target).ok_or(ReadError::Malformed("bad request target"))?;
+    let headers = p
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_string(),
+                String::from_utf8_lossy(h.value).trim().to_string(),
+            )
+        })
+        .collect();
+    Ok(Request {
+        method: method.to_string(),
+        target,
+        headers,
+        http10: version == 0,
+    })
+}
+
 /// Turns an absolute-form target (`http://host/path`) into origin form; rejects anything else odd.
 fn origin_form(target: &str) -> Option<String> {
     if target.starts_with('/') {
         return Some(target.to_string());
     }
-    let rest = target
-        .strip_prefix("http://")
-        .or_else(|| target.strip_prefix("https://"))?;
+    let (scheme, rest) = target.split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return None;
+    }
     Some(match rest.find('/') {
         Some(i) => rest[i..].to_string(),
         None => "/".to_string(),
     })
 }
 
-/// Decodes `%XX` escapes; with `plus_is_space`, `+` becomes a space (query strings).
-/// Invalid escapes are kept literally, as lenient servers do.
-pub(crate) fn percent_decode(s: &str, plus_is_space: bool) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len()
-                && bytes[i + 1].is_ascii_hexdigit()
-                && bytes[i + 2].is_ascii_hexdigit() =>
-            {
-                out.push(hex_val(bytes[i + 1]) << 4 | hex_val(bytes[i + 2]));
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex_val(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        _ => c - b'A' + 10,
-    }
+/// Decodes `%XX` escapes of a path segment (`+` stays `+`); invalid escapes are kept literally and
+/// invalid UTF-8 is replaced, as lenient servers do.
+pub(crate) fn percent_decode(s: &str) -> String {
+    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// Encodes everything but RFC 3986 unreserved characters.
 pub(crate) fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
+    utf8_percent_encode(s, NOT_UNRESERVED).to_string()
 }
 
-/// Splits and decodes `a=1&b=2&a=3`; a key without `=` gets an empty value.
+/// Splits and decodes `a=1&b=2&a=3` (`application/x-www-form-urlencoded`, so `+` is a space); a key
+/// without `=` gets an empty value.
 pub(crate) fn parse_query(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k, true), percent_decode(v, true))
-        })
+    form_urlencoded::parse(q.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
 }
 
@@ -393,45 +367,95 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// URL-safe base64 without padding, for opaque pagination cursors.
 pub(crate) fn base64url_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Inverse of [`base64url_encode`]; `None` on any invalid input.
 pub(crate) fn base64url_decode(s: &str) -> Option<Vec<u8>> {
-    fn val(c: u8) -> Option<u32> {
-        Some(u32::from(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        }))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(raw: &[u8]) -> Result<Request, ReadError> {
+        read_request(&mut io::BufReader::with_capacity(7, raw))
     }
-    let bytes = s.as_bytes();
-    if bytes.len() % 4 == 1 {
-        return None;
+
+    #[test]
+    fn requests_parse_across_small_reads_and_pipelining() {
+        let raw = b"\r\nGET /api/models?a=1 HTTP/1.0\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcHEAD http://h/x HTTP/1.1\r\n\r\n";
+        let mut r = io::BufReader::with_capacity(5, &raw[..]);
+        let first = read_request(&mut r).unwrap();
+        assert_eq!(
+            (first.method.as_str(), first.path()),
+            ("GET", "/api/models")
+        );
+        assert_eq!(first.header("HOST"), Some("x"));
+        assert!(!first.keep_alive());
+        let second = read_request(&mut r).unwrap();
+        assert_eq!(
+            (second.method.as_str(), second.target.as_str()),
+            ("HEAD", "/x")
+        );
+        assert!(second.keep_alive());
+        assert!(matches!(read_request(&mut r), Err(ReadError::Closed)));
     }
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for chunk in bytes.chunks(4) {
-        let mut n = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            n |= val(*c)? << (18 - 6 * i);
+
+    #[test]
+    fn malformed_requests_are_refused() {
+        for raw in [
+            &b"GET /a b c HTTP/1.1\r\n\r\n"[..],
+            b"GET / HTTP/2.0\r\n\r\n",
+            b"GET / HTTP/1.1\r\nno colon\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: x\r\n",
+            b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"GET / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc",
+            b"GET ftp://h/x HTTP/1.1\r\n\r\n",
+        ] {
+            assert!(
+                matches!(read(raw), Err(ReadError::Malformed(_))),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
         }
-        for i in 0..chunk.len() - 1 {
-            out.push((n >> (16 - 8 * i)) as u8);
-        }
+        let huge = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(MAX_HEAD));
+        assert!(matches!(
+            read(huge.as_bytes()),
+            Err(ReadError::Malformed(_))
+        ));
+        let many = format!(
+            "GET / HTTP/1.1\r\n{}\r\n",
+            "A: b\r\n".repeat(MAX_HEADERS + 1)
+        );
+        assert!(matches!(
+            read(many.as_bytes()),
+            Err(ReadError::Malformed(_))
+        ));
     }
-    Some(out)
+
+    #[test]
+    fn escapes_queries_and_cursors() {
+        assert_eq!(
+            percent_decode("base_model%3Ax%2Fy+z%4"),
+            "base_model:x/y+z%4"
+        );
+        assert_eq!(percent_encode("refs/pr/1 ü"), "refs%2Fpr%2F1%20%C3%BC");
+        assert_eq!(
+            parse_query("filter=a%2Fb+c&flag&&x=%zz"),
+            vec![
+                ("filter".to_string(), "a/b c".to_string()),
+                ("flag".to_string(), String::new()),
+                ("x".to_string(), "%zz".to_string())
+            ]
+        );
+        let c = base64url_encode(b"{\"$skip\":1000}");
+        assert!(!c.contains(['=', '+', '/']));
+        assert_eq!(base64url_decode(&c).unwrap(), b"{\"$skip\":1000}");
+        assert_eq!(base64url_decode("a"), None);
+        assert_eq!(base64url_decode("a+b/"), None);
+    }
 }

@@ -190,12 +190,13 @@ impl Inner {
             RepoKind::Dataset => "datasets",
         };
         let rest = path.strip_prefix(&format!("/api/{plural}/"))?;
+        // Each segment is decoded on its own: an escaped `/` (`a%2Fb`) is no id, not `a/b`.
         let segs: Vec<String> = rest
             .split('/')
             .take_while(|s| *s != "revision")
             .filter(|s| !s.is_empty())
-            .map(percent_encoding_decode)
-            .collect();
+            .map(lineage_core::id::decode_segment)
+            .collect::<Option<_>>()?;
         let id = segs.join("/");
         if segs.is_empty() || segs.len() > 2 || lineage_core::id::validate_id(&id).is_err() {
             return None;
@@ -327,26 +328,6 @@ fn from_entry(e: Entry) -> Got {
     }
 }
 
-/// Decodes `%XX` escapes of a path segment (invalid escapes are kept as written).
-fn percent_encoding_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,9 +403,18 @@ mod tests {
     }
 
     #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_encoding_decode("a%2Fb"), "a/b");
-        assert_eq!(percent_encoding_decode("bad%zz%"), "bad%zz%");
-        assert_eq!(percent_encoding_decode("%4"), "%4");
+    fn redirect_targets_decode_segments_one_by_one() {
+        let h = inner("https://huggingface.co");
+        let i = &h.inner;
+        let from = i.api_url(&NodeKey::model("old/name"), None);
+        let to = |loc: &str| i.redirect_target(&from, loc, RepoKind::Model);
+        assert_eq!(
+            to("/api/models/new/n%61me"),
+            Some(NodeKey::model("new/name"))
+        );
+        assert_eq!(to("/api/models/new%2Fname"), None);
+        assert_eq!(to("/api/models/new/%2E%2E"), None);
+        assert_eq!(to("/api/models/new/bad%zz"), None);
+        assert_eq!(to("/api/models/new/na%00me"), None);
     }
 }
