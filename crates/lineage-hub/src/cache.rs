@@ -1,6 +1,9 @@
 //! The response cache: one SQLite row per Hub answer, keyed by the request URL (never the token),
 //! with its status, ETag and fetch time. WAL mode and one transaction per write keep the file
-//! consistent when a crawl is killed, so the next run resumes from what was stored.
+//! consistent when a crawl is killed, so the next run resumes from what was stored. The directory and
+//! files are created owner-only, and each row carries a digest: a row that does not match it is a miss.
+
+mod integrity;
 
 use crate::error::HubError;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -9,7 +12,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Bumped when the table changes; an older file is emptied rather than misread.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// A stored answer of the Hub.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,9 +64,11 @@ impl Cache {
             why,
         };
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
+            integrity::create_private_dir(dir)
                 .map_err(|e| err(format!("cannot create its directory: {e}")))?;
         }
+        integrity::create_private_file(path)
+            .map_err(|e| err(format!("cannot create the file: {e}")))?;
         let conn = Connection::open(path).map_err(|e| err(e.to_string()))?;
         Cache::init(conn, path).map_err(|e| err(e.to_string()))
     }
@@ -100,7 +105,8 @@ impl Cache {
                      error      TEXT,
                      body       BLOB NOT NULL,
                      fetched_at INTEGER NOT NULL,
-                     authed     INTEGER NOT NULL
+                     authed     INTEGER NOT NULL,
+                     digest     TEXT NOT NULL
                  );
                  COMMIT;",
             )?;
@@ -121,32 +127,42 @@ impl Cache {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The stored answer for `key`, if any.
+    /// The stored answer for `key`, if any. A row whose digest does not match its fields (edited or
+    /// corrupted) is treated as absent: the answer is fetched again, or is unreachable offline.
     pub fn get(&self, key: &str) -> Result<Option<Entry>, rusqlite::Error> {
-        self.conn()
+        let row = self
+            .conn()
             .query_row(
-                "SELECT status, etag, location, error, body, fetched_at, authed FROM responses WHERE key = ?1",
+                "SELECT status, etag, location, error, body, fetched_at, authed, digest FROM responses WHERE key = ?1",
                 params![key],
                 |r| {
-                    Ok(Entry {
-                        status: r.get::<_, i64>(0)?.clamp(0, 999) as u16,
-                        etag: r.get(1)?,
-                        location: r.get(2)?,
-                        error: r.get(3)?,
-                        body: r.get(4)?,
-                        fetched_at: r.get(5)?,
-                        authed: r.get::<_, i64>(6)? != 0,
-                    })
+                    let status = r.get::<_, i64>(0)?;
+                    Ok((
+                        Entry {
+                            status: status.clamp(0, 999) as u16,
+                            etag: r.get(1)?,
+                            location: r.get(2)?,
+                            error: r.get(3)?,
+                            body: r.get(4)?,
+                            fetched_at: r.get(5)?,
+                            authed: r.get::<_, i64>(6)? != 0,
+                        },
+                        status,
+                        r.get::<_, String>(7)?,
+                    ))
                 },
             )
-            .optional()
+            .optional()?;
+        Ok(row.and_then(|(e, status, digest)| {
+            (i64::from(e.status) == status && integrity::digest(key, &e) == digest).then_some(e)
+        }))
     }
 
     /// Stores (or replaces) the answer for `key`, in its own transaction.
     pub fn put(&self, key: &str, e: &Entry) -> Result<(), rusqlite::Error> {
         self.conn().execute(
-            "INSERT OR REPLACE INTO responses (key, status, etag, location, error, body, fetched_at, authed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT OR REPLACE INTO responses (key, status, etag, location, error, body, fetched_at, authed, digest)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 key,
                 i64::from(e.status),
@@ -155,7 +171,8 @@ impl Cache {
                 e.error,
                 e.body,
                 e.fetched_at,
-                i64::from(e.authed)
+                i64::from(e.authed),
+                integrity::digest(key, e)
             ],
         )?;
         Ok(())
@@ -240,6 +257,61 @@ mod tests {
         let e = Cache::open(&path).unwrap_err();
         assert!(matches!(e, HubError::Cache { .. }));
         assert!(e.to_string().contains("--cache-dir"));
+    }
+
+    #[test]
+    fn a_tampered_row_reads_as_a_miss() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("c.sqlite3");
+        let c = Cache::open(&path).unwrap();
+        let mut refused = entry("");
+        refused.status = 403;
+        refused.error = Some("GatedRepo".into());
+        c.put("gated", &refused).unwrap();
+        c.put("ok", &entry("{\"license\":\"cc-by-nc-4.0\"}")).unwrap();
+        c.put("authed", &entry("{}")).unwrap();
+        c.touch("ok", 7).unwrap();
+        assert!(c.get("ok").unwrap().is_some(), "revalidation keeps a row valid");
+        // Another process edits rows behind the cache's back.
+        let raw = Connection::open(&path).unwrap();
+        raw.execute_batch(
+            "UPDATE responses SET status = 200, error = NULL WHERE key = 'gated';
+             UPDATE responses SET body = CAST('{\"license\":\"mit\"}' AS BLOB) WHERE key = 'ok';
+             UPDATE responses SET authed = 1 WHERE key = 'authed';",
+        )
+        .unwrap();
+        for k in ["gated", "ok", "authed"] {
+            assert_eq!(c.get(k).unwrap(), None, "{k}");
+        }
+        // A fresh answer replaces the bad row.
+        c.put("ok", &entry("{}")).unwrap();
+        assert_eq!(c.get("ok").unwrap().unwrap().body, b"{}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_directory_and_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("a").join("cache");
+        let path = dir.join("c.sqlite3");
+        let c = Cache::open(&path).unwrap();
+        c.put("k", &entry("{}")).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&d.path().join("a")), 0o700);
+        let mut files = 0;
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let f = f.unwrap().path();
+            assert_eq!(mode(&f), 0o600, "{}", f.display());
+            files += 1;
+        }
+        assert!(files >= 2, "the database and its WAL files");
+        drop(c);
+        // An existing world-readable file is tightened.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(Cache::open(&path).unwrap());
+        assert_eq!(mode(&path), 0o600);
     }
 
     #[test]

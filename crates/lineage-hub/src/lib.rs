@@ -43,6 +43,8 @@ pub mod settings;
 pub mod target;
 
 #[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
 mod tests;
 
 pub use crawl::{Crawl, CrawlRequest, CrawlStats, Direction, Incomplete};
