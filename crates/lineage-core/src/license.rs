@@ -325,6 +325,11 @@ pub fn normalise(s: &str) -> String {
 
 /// Letters, digits, dots and pluses only, lower case, without the noise words `license`/`the`/`agreement`.
 fn squash(s: &str) -> String {
+    // Joining words is lenient; a control character or a replaced invalid byte (U+FFFD) inside the
+    // text means it is not a spelling of a license name at all.
+    if s.chars().any(|c| c.is_control() || c == '\u{fffd}') {
+        return String::new();
+    }
     let lower = s.to_ascii_lowercase();
     let mut words: Vec<String> = lower
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '+'))

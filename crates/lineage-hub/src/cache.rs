@@ -268,10 +268,14 @@ mod tests {
         refused.status = 403;
         refused.error = Some("GatedRepo".into());
         c.put("gated", &refused).unwrap();
-        c.put("ok", &entry("{\"license\":\"cc-by-nc-4.0\"}")).unwrap();
+        c.put("ok", &entry("{\"license\":\"cc-by-nc-4.0\"}"))
+            .unwrap();
         c.put("authed", &entry("{}")).unwrap();
         c.touch("ok", 7).unwrap();
-        assert!(c.get("ok").unwrap().is_some(), "revalidation keeps a row valid");
+        assert!(
+            c.get("ok").unwrap().is_some(),
+            "revalidation keeps a row valid"
+        );
         // Another process edits rows behind the cache's back.
         let raw = Connection::open(&path).unwrap();
         raw.execute_batch(

@@ -243,11 +243,49 @@ fn is_closing_line(s: &str) -> bool {
     rest.is_empty() || rest.starts_with('\n') || rest.starts_with("\r\n") || rest.starts_with('\r')
 }
 
+/// The largest front matter block read (1 MiB); real cards' blocks are a few kilobytes, and a bound
+/// keeps a hostile card from making the YAML parser build a huge document.
+pub const MAX_FRONT_MATTER: usize = 1024 * 1024;
+
+/// Deepest flow nesting read; the YAML parser itself refuses documents nested deeper than 128.
+const MAX_FLOW_DEPTH: usize = 128;
+
+/// The deepest run of unclosed `[`/`{`, counting every bracket in the text.
+fn flow_depth(block: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for b in block.bytes() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 /// Parses a README's front matter into card metadata. `Ok` of an empty map when there is none.
+/// YAML alias expansion and nesting are bounded by the parser; the block's size by [`MAX_FRONT_MATTER`].
 pub fn parse_readme(readme: &str) -> Result<Map<String, Value>, FrontMatterError> {
     let Some(block) = front_matter_block(readme)? else {
         return Ok(Map::new());
     };
+    if block.len() > MAX_FRONT_MATTER {
+        return Err(FrontMatterError(format!(
+            "the README front matter is larger than {} KiB",
+            MAX_FRONT_MATTER / 1024
+        )));
+    }
+    // The YAML scanner is quadratic in flow nesting (`[[[[...`) before its own recursion limit
+    // applies: 100,000 brackets take minutes. Counted naively (brackets in strings count too), which
+    // can only refuse a block the parser would refuse anyway or one no real card has.
+    if flow_depth(block) > MAX_FLOW_DEPTH {
+        return Err(FrontMatterError(format!(
+            "the README front matter nests lists or mappings more than {MAX_FLOW_DEPTH} deep"
+        )));
+    }
     // Lone CR line ends are valid for the block finder but not for every YAML parser.
     let normalised;
     let block = if block.contains('\r') {
