@@ -45,6 +45,8 @@ pub mod target;
 #[cfg(test)]
 mod hostile_tests;
 #[cfg(test)]
+mod soak_tests;
+#[cfg(test)]
 mod tests;
 
 pub use crawl::{Crawl, CrawlRequest, CrawlStats, Direction, Incomplete};

@@ -1,0 +1,124 @@
+//! Fault soak (ignored by default; bounded, loopback only): a 2,047-repo family is crawled once
+//! cleanly and once while a fifth of its requests fail (500, 502, 429, timeouts, truncated bodies,
+//! resets, early closes). Every verdict must match the clean run's, with at most 1.5x the requests.
+//!
+//! Run: `cargo test -p lineage-hub --lib soak -- --ignored --nocapture` (about a minute in debug).
+
+use crate::{Crawl, CrawlRequest, Direction, Hub, RetryPolicy, Settings, Target};
+use lineage_core::{assess, Clarifications, DatasetPolicy, KnowledgeBase, Propagation, Verdict};
+use lineage_fakehub::{FakeHub, Fault};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Client timeout in the soak; [`Fault::Slow`] waits longer than this, so it acts as a timeout.
+const TIMEOUT: Duration = Duration::from_millis(800);
+
+async fn crawl(hub: &FakeHub, cache: &Path) -> Crawl {
+    let mut s = Settings::new(&hub.url(), cache).unwrap();
+    s.retry = RetryPolicy {
+        max_retries: 3,
+        min_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(40),
+        max_rate_limit_wait: Duration::from_secs(5),
+        timeout: TIMEOUT,
+    };
+    let roots = vec![Target::parse("soak/base").unwrap()];
+    Hub::new(s)
+        .unwrap()
+        .crawl(
+            &CrawlRequest::new(roots, Direction::Both),
+            &Clarifications::none(),
+        )
+        .await
+        .unwrap()
+}
+
+/// Each node's verdict, by key.
+fn verdicts(c: &Crawl) -> BTreeMap<String, Verdict> {
+    let kb = KnowledgeBase::builtin();
+    let prop = Propagation::run(&c.graph, &kb, DatasetPolicy::Strict);
+    c.graph
+        .node_indices()
+        .map(|ix| {
+            let key = c.graph.node(ix).key.to_string();
+            (key, assess(&c.graph, &prop, &kb, ix).commercial)
+        })
+        .collect()
+}
+
+/// A stable 1-in-5 choice of request paths (FNV-1a of the path).
+fn chosen(path: &str) -> Option<u64> {
+    let h = path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    (h % 5 == 0).then_some(h / 5)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault soak: about a minute; run with --ignored"]
+async fn a_2000_repo_family_survives_a_fifth_of_requests_failing() {
+    let hub = FakeHub::start();
+    let ids = hub.family_tree("soak/base", 2, 10);
+    assert_eq!(ids.len(), 2046);
+
+    let clean_dir = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let clean = crawl(&hub, clean_dir.path()).await;
+    let clean_time = t.elapsed();
+    assert_eq!(clean.graph.node_count(), 2047);
+    assert_eq!(clean.stats.unreachable, 0);
+    let paths: BTreeSet<String> = hub.requests().into_iter().map(|r| r.path).collect();
+
+    let kinds = [
+        Fault::ServerError,
+        Fault::BadGateway,
+        Fault::RateLimited {
+            reset: Some(0),
+            retry_after: None,
+        },
+        Fault::Slow(TIMEOUT * 2),
+        Fault::Truncated,
+        Fault::Reset,
+        Fault::Close,
+        Fault::Status(504),
+    ];
+    let rules: Vec<_> = paths
+        .iter()
+        .filter_map(|p| chosen(p).map(|h| (p, h)))
+        .map(|(p, h)| {
+            let kind = kinds[(h % kinds.len() as u64) as usize].clone();
+            hub.fault(p, kind).times(1)
+        })
+        .collect();
+    hub.reset_requests();
+    let flaky_dir = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    let flaky = crawl(&hub, flaky_dir.path()).await;
+    let flaky_time = t.elapsed();
+
+    let failed = rules.iter().filter(|r| r.hits() > 0).count();
+    let ratio = flaky.stats.requests as f64 / clean.stats.requests as f64;
+    eprintln!(
+        "soak: {} repos; clean {} requests in {clean_time:.1?}; faulty {} requests in \
+         {flaky_time:.1?} ({ratio:.3}x), {failed} of {} distinct requests failed once ({:.1}%), \
+         unreachable {}",
+        clean.graph.node_count(),
+        clean.stats.requests,
+        flaky.stats.requests,
+        paths.len(),
+        100.0 * failed as f64 / paths.len() as f64,
+        flaky.stats.unreachable,
+    );
+    assert!(failed * 100 >= paths.len() * 15, "too few faults fired");
+    assert_eq!(flaky.stats.unreachable, 0);
+    let (a, b) = (verdicts(&clean), verdicts(&flaky));
+    let differ: Vec<_> = a.iter().filter(|(k, v)| b.get(*k) != Some(v)).collect();
+    assert!(
+        differ.is_empty(),
+        "{} verdicts differ: {differ:?}",
+        differ.len()
+    );
+    assert_eq!(a.len(), b.len());
+    assert!(ratio <= 1.5, "{ratio}");
+}
