@@ -5,5 +5,6 @@ mod util;
 
 mod check;
 mod graph;
+mod hostile;
 mod misc;
 mod policy;

@@ -38,6 +38,9 @@ pub enum Fault {
     ServiceUnavailable,
     /// Any status with a JSON `{"error": ...}` body.
     Status(u16),
+    /// Any status with this message as `{"error": ...}` and `X-Error-Message`: a hostile endpoint's
+    /// words (escape sequences, an echoed token) reaching the client's error handling.
+    StatusBody(u16, String),
     /// Waits this long, then answers normally.
     Slow(Duration),
     /// Sends a `Content-Length` larger than the bytes actually written, then closes.

@@ -244,6 +244,7 @@ fn fault_response(fault: &Fault, req: &Request, route: &Route) -> Response {
             "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n</body>\r\n</html>\r\n",
         ),
         Fault::Status(code) => Response::error(*code, None, &format!("Injected error {code}")),
+        Fault::StatusBody(code, message) => Response::error(*code, None, message),
         Fault::Slow(_) | Fault::Truncated | Fault::Reset | Fault::Close => {
             unreachable!("handled before building a response")
         }
