@@ -27,7 +27,7 @@ seed repo_id HTTPS://hf.co:443/org/name 3; seed repo_id org%2Fname 4
 for t in "${targets[@]}"; do
   echo "== $t ($secs s) $(date -u +%H:%M:%S)" | tee -a "$logs/summary.txt"
   cargo fuzz run --sanitizer none --debug-assertions "$t" "corpus/$t" -- \
-    -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
+    -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
     > "$logs/$t.log" 2>&1 || echo "!! $t stopped with $? (see $logs/$t.log)" | tee -a "$logs/summary.txt"
   grep -E 'stat::number_of_executed_units|Done [0-9]+ runs' "$logs/$t.log" | tail -2 | tee -a "$logs/summary.txt" || true
 done
