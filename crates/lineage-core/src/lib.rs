@@ -33,7 +33,7 @@ pub use graph::{
     Clarification, ClarifySource, Declared, Graph, Node, NodeIndex, Relation, Resolution,
 };
 pub use id::{parse_card_ref, parse_repo_ref, IdError, NodeKey, RepoKind, RepoRef};
-pub use license::{KbError, KnowledgeBase, LicenseEntry, LicenseMatch};
+pub use license::{KbError, KnowledgeBase, LicenseEntry, LicenseMatch, Lookup};
 pub use propagate::{DatasetPolicy, Propagation};
 pub use terms::{Term, TermKind};
 pub use verdict::{assess, Assessment, Conflict, ConflictCode, Reason, Verdict};
