@@ -370,6 +370,23 @@ impl Graph {
             .map(|e| (e.source(), e.weight().relation))
     }
 
+    /// Whether `alias` is `repo` itself under an old name: `repo` is reached from `alias` through
+    /// `renamed` edges only (a chain of renames included). A node is its own repository.
+    pub fn same_repository(&self, alias: NodeIndex, repo: NodeIndex) -> bool {
+        let mut at = alias;
+        // Each node has at most one current id; the bound stops a cycle of renames.
+        for _ in 0..=self.node_count() {
+            if at == repo {
+                return true;
+            }
+            match self.parents(at).find(|(_, r)| *r == Relation::Renamed) {
+                Some((p, _)) => at = p,
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// The children of `ix` with the relation of each edge.
     pub fn children(&self, ix: NodeIndex) -> impl Iterator<Item = (NodeIndex, Relation)> + '_ {
         self.g

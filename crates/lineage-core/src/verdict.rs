@@ -244,7 +244,11 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
 
     let reason = |t: &Term| -> Vec<Reason> { reasons_for(graph, prop, kb, ix, t) };
 
-    let is_derivative_nd = |t: &Term, origin: NodeIndex| *t == Term::NoDerivatives && origin != ix;
+    // A no-derivatives term binds the work itself (and its old names) as a condition; anything
+    // else that carries it, a quantized copy included, is a derivative and is forbidden.
+    let same_work = |origin: NodeIndex| graph.same_repository(ix, origin);
+    let is_derivative_nd =
+        |t: &Term, origin: NodeIndex| *t == Term::NoDerivatives && !same_work(origin);
     let forbidding: Vec<&Term> = binding
         .iter()
         .filter(|(t, o)| *t == Term::NonCommercial || is_derivative_nd(t, *o))
@@ -257,7 +261,7 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
         .collect();
     let condition_terms: Vec<&Term> = binding
         .iter()
-        .filter(|(t, o)| t.kind().is_condition() || (*t == Term::NoDerivatives && *o == ix))
+        .filter(|(t, o)| t.kind().is_condition() || (*t == Term::NoDerivatives && same_work(*o)))
         .map(|(t, _)| t)
         .collect();
     let notice_terms: Vec<&Term> = binding
@@ -511,6 +515,7 @@ fn conflicts(
 
     for (t, o) in &inherited {
         match t {
+            Term::NoDerivatives if graph.same_repository(ix, *o) => {}
             Term::NoDerivatives => out.push(Conflict {
                 code: ConflictCode::NoDerivativesViolated,
                 message: format!(
