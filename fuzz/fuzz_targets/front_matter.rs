@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lineage_hub::card::{declared, parse_readme, HubFacts};
+use lineage_core::card::{declared, parse_readme, HubFacts};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

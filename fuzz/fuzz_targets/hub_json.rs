@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lineage_hub::card::{declared, HubFacts};
+use lineage_core::card::{declared, HubFacts};
 use serde_json::{Map, Value};
 
 fn read_item(v: &Value) {

@@ -32,6 +32,9 @@ pub mod propagate;
 pub mod terms;
 pub mod verdict;
 
+#[cfg(test)]
+mod hostile_tests;
+
 pub use clarify::{Clarifications, Fact, RepoStatus};
 pub use graph::{
     Clarification, ClarifySource, Declared, Fallback, Graph, Node, NodeIndex, Relation, Resolution,

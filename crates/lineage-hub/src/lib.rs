@@ -48,8 +48,6 @@ pub mod settings;
 pub mod target;
 
 #[cfg(test)]
-mod hostile_tests;
-#[cfg(test)]
 mod soak_tests;
 #[cfg(test)]
 mod tests;

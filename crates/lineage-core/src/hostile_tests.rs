@@ -3,7 +3,7 @@
 //! each must end in a clear result (a card or a front-matter error), without exhausting memory.
 
 use crate::card::{declared, parse_readme, HubFacts, MAX_FRONT_MATTER};
-use lineage_core::KnowledgeBase;
+use crate::KnowledgeBase;
 use serde_json::{json, Value};
 
 /// A "billion laughs" document: each level aliases the previous one ten times (10^levels strings).
@@ -85,7 +85,7 @@ fn invalid_utf8_is_replaced_and_never_resolves_a_license() {
     let m = KnowledgeBase::builtin().resolve(&d);
     assert!(m.ids.is_empty());
     assert_eq!(m.unresolved, vec!["mi\u{fffd}t"]);
-    assert!(lineage_core::parse_card_ref(&d.base_model[0], lineage_core::RepoKind::Model).is_err());
+    assert!(crate::parse_card_ref(&d.base_model[0], crate::RepoKind::Model).is_err());
 }
 
 #[test]
