@@ -32,7 +32,7 @@ fn hostile_ids_reach_no_other_path_or_host() {
                 "https://user:hf_in_card@huggingface.co/org/name",
             ]),
     );
-    let (_, out, err) = env.run(&["check", "acme/hostile", "--format", "json"]);
+    let (_, out, _) = env.run(&["check", "acme/hostile", "--format", "json"]);
     let v = json(&out);
     assert_eq!(v["commercial"], "unknown", "{v}");
     assert_eq!(other.request_count(), 0, "another host was contacted");

@@ -57,6 +57,7 @@ fn chosen(path: &str) -> Option<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "fault soak: about a minute; run with --ignored"]
+#[allow(clippy::print_stderr)] // The soak exists to report its numbers.
 async fn a_2000_repo_family_survives_a_fifth_of_requests_failing() {
     let hub = FakeHub::start();
     let ids = hub.family_tree("soak/base", 2, 10);
