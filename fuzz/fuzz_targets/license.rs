@@ -19,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = kb.lookup_link(&text);
     let mut lines = text.lines();
     let d = Declared {
-        license: lines.next().map(|l| l.split(',').map(str::to_string).collect()).unwrap_or_default(),
+        license: lines
+            .next()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .unwrap_or_default(),
         license_name: lines.next().map(str::to_string),
         license_link: lines.next().map(str::to_string),
         ..Declared::default()
@@ -27,7 +30,10 @@ fuzz_target!(|data: &[u8]| {
     let m = kb.resolve(&d);
     // Every resolved id is a knowledge-base entry; an empty declaration never resolves to one.
     for id in &m.ids {
-        assert!(kb.get(id).is_some(), "resolved to an id outside the knowledge base: {id}");
+        assert!(
+            kb.get(id).is_some(),
+            "resolved to an id outside the knowledge base: {id}"
+        );
     }
     if !d.has_license() {
         assert!(m.ids.is_empty());

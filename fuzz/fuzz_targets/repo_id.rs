@@ -9,7 +9,11 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     for kind in [RepoKind::Model, RepoKind::Dataset] {
         if let Ok(r) = parse_repo_ref(&text, kind) {
-            assert!(validate_id(&r.key.id).is_ok(), "accepted an invalid id: {:?}", r.key.id);
+            assert!(
+                validate_id(&r.key.id).is_ok(),
+                "accepted an invalid id: {:?}",
+                r.key.id
+            );
             assert!(!r.key.id.contains(['%', '\\', '?', '#', '@', ':']));
             assert!(r.key.id.split('/').all(|s| s != "." && s != ".."));
             if let Some(rev) = &r.revision {
