@@ -5,8 +5,8 @@ pub mod render;
 
 use anyhow::{bail, Context, Result};
 use args::{
-    CatalogArgs, CheckArgs, Cli, Command, DatasetPolicyArg, DescendantsArgs, DescendantsFormat,
-    Global, GraphArgs, GraphFormat, LicensesArgs, ReportFormat,
+    CatalogArgs, CheckArgs, CheckFormat, Cli, Command, DatasetPolicyArg, DescendantsArgs,
+    DescendantsFormat, Global, GraphArgs, GraphFormat, LicensesArgs, ReportFormat,
 };
 use clap::Parser;
 use lineage::core::export::{self, Scope, View};
@@ -163,6 +163,9 @@ async fn graph(g: &Global, kb: KnowledgeBase, a: &GraphArgs) -> Result<ExitCode>
         GraphFormat::Mermaid => export::mermaid(&view),
         GraphFormat::Tree => export::tree(&view),
         GraphFormat::Json => render::json(&export::json(&view)),
+        GraphFormat::Cyclonedx => render::document(|info| export::cyclonedx(&view, info))?,
+        GraphFormat::Spdx => render::document(|info| export::spdx(&view, info))?,
+        GraphFormat::Svg => render::svg(&view, a.renderer)?,
     };
     Out::open(a.output.as_deref())?.write(&text)?;
     Ok(ExitCode::from(ALLOWED))
@@ -184,7 +187,22 @@ async fn check(g: &Global, kb: KnowledgeBase, a: &CheckArgs) -> Result<ExitCode>
         assessments.push((assessment, outcome));
     }
     let text = match a.format {
-        ReportFormat::Json => {
+        CheckFormat::Cyclonedx | CheckFormat::Spdx => {
+            // One document: the models and their whole ancestry, each model a root.
+            let view = View::new(
+                trace.graph(),
+                &trace.propagation,
+                trace.knowledge_base(),
+                trace.roots(),
+                Scope::UP,
+            );
+            if a.format == CheckFormat::Cyclonedx {
+                render::document(|info| export::cyclonedx(&view, info))?
+            } else {
+                render::document(|info| export::spdx(&view, info))?
+            }
+        }
+        CheckFormat::Json => {
             let objs: Vec<_> = assessments
                 .iter()
                 .map(|(a, o)| export::check_json(a, Some(o)))
@@ -194,7 +212,7 @@ async fn check(g: &Global, kb: KnowledgeBase, a: &CheckArgs) -> Result<ExitCode>
                 _ => render::json(&serde_json::Value::Array(objs)),
             }
         }
-        ReportFormat::Text => assessments
+        CheckFormat::Text => assessments
             .iter()
             .map(|(a, o)| render::colour_report(&export::text(a, Some(o)), a.commercial))
             .collect::<Vec<_>>()
@@ -253,6 +271,7 @@ async fn descendants(g: &Global, kb: KnowledgeBase, a: &DescendantsArgs) -> Resu
                 .collect(),
         )),
         DescendantsFormat::Dot => export::dot(&view),
+        DescendantsFormat::Svg => render::svg(&view, a.renderer)?,
         DescendantsFormat::Text => {
             let root_key = &graph.node(root).key;
             let mut out = format!(

@@ -22,17 +22,27 @@
 //! assert!(export::tree(&view).contains("adapter meta-llama/Llama-2-7b-hf [conditional] (llama2)"));
 //! ```
 
+mod cyclonedx;
 mod dot;
 #[cfg(test)]
 pub(crate) mod fixture;
 mod json;
 mod mermaid;
+mod sbom;
+mod spdx;
+#[cfg(feature = "svg")]
+mod svg;
 mod text;
 mod tree;
 
+pub use cyclonedx::{cyclonedx, CYCLONEDX_SPEC};
 pub use dot::dot;
 pub use json::{check_json, json, CHECK_SCHEMA, GRAPH_SCHEMA};
 pub use mermaid::mermaid;
+pub use sbom::{rfc3339, DocInfo, HUB};
+pub use spdx::{spdx, NO_ASSERTION_LICENSE, SPDX_CONTEXT};
+#[cfg(feature = "svg")]
+pub use svg::svg;
 pub use text::text;
 pub use tree::tree;
 
@@ -325,6 +335,56 @@ enum EdgeClass {
     Unknown,
     Prohibition,
 }
+
+impl EdgeClass {
+    /// Every class, mildest first.
+    #[cfg_attr(not(feature = "svg"), allow(dead_code))]
+    const ALL: [EdgeClass; 5] = [
+        EdgeClass::Plain,
+        EdgeClass::Advisory,
+        EdgeClass::Condition,
+        EdgeClass::Unknown,
+        EdgeClass::Prohibition,
+    ];
+
+    /// A short name, for SVG classes and marker ids.
+    #[cfg_attr(not(feature = "svg"), allow(dead_code))]
+    fn name(self) -> &'static str {
+        match self {
+            EdgeClass::Plain => "plain",
+            EdgeClass::Advisory => "advisory",
+            EdgeClass::Condition => "condition",
+            EdgeClass::Unknown => "unknown",
+            EdgeClass::Prohibition => "prohibition",
+        }
+    }
+
+    /// The stroke colour of edges of this class in every drawn export.
+    fn colour(self) -> &'static str {
+        match self {
+            EdgeClass::Plain => "#000000",
+            EdgeClass::Advisory => "#7a7a7a",
+            EdgeClass::Condition => "#d9822b",
+            EdgeClass::Unknown => "#6b6b6b",
+            EdgeClass::Prohibition => "#c62828",
+        }
+    }
+
+    /// What the legend says about edges of this class.
+    #[cfg_attr(not(feature = "svg"), allow(dead_code))]
+    fn legend(self) -> &'static str {
+        match self {
+            EdgeClass::Plain => "thin black: nothing binding",
+            EdgeClass::Advisory => "dotted: advisory only",
+            EdgeClass::Condition => "orange bold: conditions",
+            EdgeClass::Unknown => "grey dashed: unknown",
+            EdgeClass::Prohibition => "red bold: non-commercial / no-derivatives",
+        }
+    }
+}
+
+/// The border colour of nodes with conflicts.
+const CONFLICT_COLOUR: &str = "#b3261e";
 
 impl Carried {
     fn class(&self) -> EdgeClass {
