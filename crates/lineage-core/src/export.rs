@@ -685,6 +685,29 @@ mod tests {
             proptest::prop_assert!(!report.chars().any(|c| c != '\n' && is_unsafe_char(c)), "{}", report);
             proptest::prop_assert!(report.lines().next().is_some_and(|l| l.contains(" — ")), "{}", report);
             proptest::prop_assert!(serde_json::to_string(&json(&view)).is_ok());
+            let info = DocInfo {
+                timestamp: rfc3339(0),
+                serial: Some("00000000-0000-4000-8000-000000000000".into()),
+                tool_version: "0.1.0".into(),
+            };
+            let bom = cyclonedx(&view, &info);
+            let errors = fixture::cyclonedx_errors(&bom);
+            proptest::prop_assert!(errors.is_empty(), "{:?}\n{}", errors, bom);
+            let doc = spdx(&view, &info);
+            for e in doc["@graph"].as_array().unwrap() {
+                if let Some(id) = e["spdxId"].as_str() {
+                    proptest::prop_assert!(
+                        !id.chars().any(|c| c.is_whitespace() || c.is_control() || "\"<>{}|\\^`".contains(c)),
+                        "not an IRI: {:?}", id
+                    );
+                }
+            }
+            #[cfg(feature = "svg")]
+            {
+                let picture = svg(&view);
+                let parsed = roxmltree::Document::parse(&picture);
+                proptest::prop_assert!(parsed.is_ok(), "{:?}\n{}", parsed.err(), picture);
+            }
         }
     }
 

@@ -278,16 +278,19 @@ impl jsonschema::Retrieve for VendoredSchemas {
 
 /// The errors of a document against the official CycloneDX 1.6 schema (formats checked too).
 pub fn cyclonedx_errors(doc: &serde_json::Value) -> Vec<String> {
-    let schema: serde_json::Value = serde_json::from_str(include_str!(
-        "../../../../tests/schemas/cyclonedx-1.6/bom-1.6.schema.json"
-    ))
-    .expect("the vendored schema is JSON");
-    let validator = jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft7)
-        .should_validate_formats(true)
-        .with_retriever(VendoredSchemas)
-        .build(&schema)
-        .expect("the vendored schema compiles");
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let schema: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../../tests/schemas/cyclonedx-1.6/bom-1.6.schema.json"
+        ))
+        .expect("the vendored schema is JSON");
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .should_validate_formats(true)
+            .with_retriever(VendoredSchemas)
+            .build(&schema)
+            .expect("the vendored schema compiles")
+    });
     validator
         .iter_errors(doc)
         .map(|e| format!("{} at {}", e, e.instance_path()))

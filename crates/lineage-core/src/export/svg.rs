@@ -139,11 +139,11 @@ pub fn svg(view: &View<'_>) -> String {
         }
     }
     for _ in 0..4 {
-        for r in 1..ranks {
-            sweep(&mut layers[r], &parents, &mut order);
+        for layer in layers.iter_mut().skip(1) {
+            sweep(layer, &parents, &mut order);
         }
-        for r in (0..ranks.saturating_sub(1)).rev() {
-            sweep(&mut layers[r], &children, &mut order);
+        for layer in layers.iter_mut().rev().skip(1) {
+            sweep(layer, &children, &mut order);
         }
     }
 
