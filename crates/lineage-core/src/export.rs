@@ -578,6 +578,19 @@ mod tests {
     }
 
     #[test]
+    fn bom_snapshots() {
+        let f = Fixture::new();
+        let view = View::new(&f.graph, &f.prop, &f.kb, &[f.root], Scope::BOTH);
+        let info = DocInfo {
+            timestamp: rfc3339(1_700_000_000),
+            serial: Some("de7d0830-0223-5864-bed3-2fc32cdf12bf".into()),
+            tool_version: "0.1.0".into(),
+        };
+        assert_json_snapshot!("cyclonedx", cyclonedx(&view, &info));
+        assert_json_snapshot!("spdx", spdx(&view, &info));
+    }
+
+    #[test]
     fn check_json_snapshot() {
         let f = Fixture::new();
         let a = assess(&f.graph, &f.prop, &f.kb, f.root);

@@ -35,20 +35,10 @@ pub struct DocInfo {
 /// and SPDX 3 (`DateTime`, no fractions) accept. Times before 1970 are clamped to the epoch.
 pub fn rfc3339(secs: i64) -> String {
     let secs = secs.max(0);
-    let days = secs / 86_400;
     let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm, proleptic Gregorian calendar).
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        "{}T{:02}:{:02}:{:02}Z",
+        crate::graph::utc_date(secs),
         rem / 3_600,
         rem % 3_600 / 60,
         rem % 60
