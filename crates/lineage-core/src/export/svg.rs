@@ -514,7 +514,7 @@ pub(super) fn xml(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixture::{self, Fixture};
+    use super::super::fixture::{Fixture, WEIRD_ID};
     use super::super::Scope;
     use super::*;
     use crate::graph::{Declared, Graph, Node, Relation};
@@ -553,6 +553,7 @@ mod tests {
             .collect();
         assert_eq!(keys, expected);
         // The hostile id is escaped, never raw markup.
+        assert!(WEIRD_ID.contains("<x>"));
         assert!(!out.contains("<x>"));
         assert!(out.contains("&lt;x&gt;"));
         // Same colours and edge styles as DOT: a red prohibition edge from Alpaca, the legend.
@@ -609,7 +610,6 @@ mod tests {
                 assert!(apart, "{p:?} overlaps {q:?}");
             }
         }
-        let _ = fixture::WEIRD_ID;
     }
 
     #[test]
