@@ -8,3 +8,4 @@ mod graph;
 mod hostile;
 mod misc;
 mod policy;
+mod sbom;
