@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
     // Normalising is idempotent.
     assert_eq!(normalise(&n), n);
     let _ = kb.lookup(&text);
-    let _ = kb.lookup_link(&text);
+    let _ = kb.find(&text);
+    let _ = kb.find_link(&text);
     let mut lines = text.lines();
     let d = Declared {
         license: lines
