@@ -386,7 +386,9 @@ pub fn normalise(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.trim().chars() {
         let c = match c {
-            ' ' | '_' | '\t' => '-',
+            // Every kind of whitespace, so that normalising twice changes nothing (found by fuzzing:
+            // `x\n-` once kept its newline, which the second pass trimmed).
+            c if c.is_whitespace() || c == '_' => '-',
             c => c.to_ascii_lowercase(),
         };
         if c == '-' && out.ends_with('-') {
@@ -730,5 +732,25 @@ mod tests {
         assert!(kb.get("apache-2.0").is_some());
         let bad = kb.extend_from_toml("[[license]]\nid='x'\nbogus=1\n", "user.toml");
         assert!(matches!(bad, Err(KbError::Parse { .. })));
+    }
+
+    #[test]
+    fn normalise_is_idempotent_on_the_fuzzer_crash_input() {
+        let crash: &[u8] = &[
+            97, 104, 2, 0, 0, 0, 0, 0, 0, 0, 232, 232, 44, 50, 104, 45, 35, 255, 110, 57, 99, 255,
+            46, 48, 44, 109, 105, 99, 99, 45, 255, 255, 255, 255, 255, 98, 111, 116, 104, 76, 114,
+            10, 101, 108, 116, 121, 32, 76, 105, 59, 101, 110, 243, 101, 101, 121, 114, 10, 45,
+        ];
+        let text = String::from_utf8_lossy(crash);
+        for s in [
+            text.as_ref(),
+            "mit\n-",
+            "Llama 3.1\r\nCommunity",
+            "\u{a0}apache_2.0\u{2003}",
+        ] {
+            let n = normalise(s);
+            assert_eq!(normalise(&n), n, "{s:?}");
+        }
+        assert_eq!(normalise("Llama 3.1\r\nCommunity"), "llama-3.1-community");
     }
 }
