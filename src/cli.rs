@@ -75,6 +75,7 @@ fn engine(g: &Global, kb: KnowledgeBase, policy: &Policy) -> Result<Engine> {
         concurrency: g.concurrency,
         max_nodes: g.max_nodes,
         quiet: g.quiet || !render::stderr_is_terminal(),
+        no_infer: g.no_infer,
         ..Flags::default()
     };
     let settings = Settings::from_env(&flags)?;

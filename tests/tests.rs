@@ -7,3 +7,4 @@ mod check;
 mod graph;
 mod misc;
 mod policy;
+mod resolve;

@@ -8,6 +8,7 @@ use crate::card::{self, HubFacts};
 use crate::error::HubError;
 use crate::hub::{Got, Hub, Inner};
 use crate::local;
+use lineage_core::recognize::Inference;
 use crate::target::Target;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lineage_core::{
@@ -222,6 +223,8 @@ enum RepoOutcome {
         hub_relation: Option<Relation>,
         sha: Option<String>,
         gated: bool,
+        /// What the repo's files say beyond the card (issue #10; empty with `--no-infer`).
+        inferred: Inference,
     },
     Renamed(NodeKey),
     Failed {
@@ -473,11 +476,14 @@ impl<'a> Crawler<'a> {
                 hub_relation,
                 sha,
                 gated,
+                inferred,
             } => {
                 let mut node = Node::found(key.clone(), declared);
                 node.revision = sha;
                 node.gated = gated;
                 self.clarify.apply(&mut node);
+                // Catalog and policy facts first: inference fills only what they left open.
+                inferred.apply(&mut node);
                 self.record(key, node, hub_relation);
             }
             RepoOutcome::Renamed(to) => {
@@ -1013,7 +1019,13 @@ async fn fetch_repo(
             }
         }
     };
-    outcome_from_facts(facts, card)
+    // Issue #10: LICENSE files, the README's license section and file evidence of a quantized copy.
+    let inferred = crate::license_file::infer(inner, key, revision, &facts, &card).await;
+    let mut outcome = outcome_from_facts(facts, card);
+    if let RepoOutcome::Card { inferred: slot, .. } = &mut outcome {
+        *slot = inferred;
+    }
+    outcome
 }
 
 /// The outcome for a repo whose card is `cardData` (when present) or `readme_card`.
@@ -1027,6 +1039,7 @@ fn outcome_from_facts(facts: HubFacts, readme_card: Map<String, Value>) -> RepoO
         hub_relation: facts.relation,
         sha: facts.sha,
         gated: facts.gated,
+        inferred: Inference::default(),
     }
 }
 

@@ -37,6 +37,7 @@ pub mod card;
 mod client;
 pub mod crawl;
 pub mod error;
+mod license_file;
 mod hub;
 pub mod local;
 pub mod settings;

@@ -112,6 +112,8 @@ pub struct Flags {
     pub ttl: Option<Duration>,
     /// `-q`: no progress bar even on a terminal.
     pub quiet: bool,
+    /// `--no-infer`: metadata only (no LICENSE files, README license sections or file evidence).
+    pub no_infer: bool,
 }
 
 /// Everything the Hub client, the cache and the crawler need, validated.
@@ -141,6 +143,9 @@ pub struct Settings {
     pub retry: RetryPolicy,
     /// Draw a progress bar on stderr (only ever drawn when stderr is a terminal).
     pub progress: bool,
+    /// Read evidence beyond the metadata: LICENSE files, the README's license section, quantized
+    /// weights among the files (`--no-infer` turns it off).
+    pub infer: bool,
 }
 
 impl Settings {
@@ -160,6 +165,7 @@ impl Settings {
             max_nodes: DEFAULT_MAX_NODES,
             retry: RetryPolicy::default(),
             progress: false,
+            infer: true,
         })
     }
 
@@ -235,6 +241,7 @@ impl Settings {
             max_nodes,
             retry: RetryPolicy::default(),
             progress: !flags.quiet,
+            infer: !flags.no_infer,
         })
     }
 
