@@ -83,7 +83,7 @@ fn gguf_copy_without_license_or_relation_inherits_from_its_base() {
 #[test]
 fn readme_license_sections_and_lines() {
     let env = Env::new();
-    let v = check(&env, "acme-ai/bert-tiny-sentiment-mit", &[]);
+    let v = check(&env, "acme-ai/gpt2-sentiment-mit", &[]);
     assert_eq!(v["commercial"], "permitted", "{v:#}");
     let v = check(&env, "acme-ai/llama-2-7b-summarizer-nc", &[]);
     assert_eq!(v["commercial"], "forbidden", "{v:#}");
@@ -100,7 +100,7 @@ fn readme_license_sections_and_lines() {
         "{v:#}"
     );
     for m in [
-        "acme-ai/bert-tiny-sentiment-mit",
+        "acme-ai/gpt2-sentiment-mit",
         "acme-ai/llama-2-7b-summarizer-nc",
     ] {
         assert_eq!(check(&env, m, &["--no-infer"])["commercial"], "unknown");
@@ -122,9 +122,13 @@ fn apache_with_an_added_non_commercial_clause_stays_unknown_with_a_hint() {
 
 #[test]
 fn yi_license_is_now_known_non_commercial() {
+    // TheBloke's Nov 2023 GGUF keeps the Yi license its base had then (the base moved to Apache-2.0
+    // in May 2024, which the catalog knows).
     let env = Env::new();
-    let v = check(&env, "01-ai/Yi-6B", &["--no-infer"]);
+    let v = check(&env, "TheBloke/Yi-6B-GGUF", &["--no-infer"]);
     assert_eq!(v["commercial"], "forbidden", "{v:#}");
+    assert_eq!(v["reasons"][0]["term"]["kind"], "non-commercial");
+    assert_eq!(v["reasons"][0]["license"], "yi");
 }
 
 #[test]

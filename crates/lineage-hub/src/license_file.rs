@@ -58,7 +58,16 @@ pub(crate) async fn infer(
         from_license_files(&texts, &mut out);
         return out;
     }
-    if declared.has_license() || !facts.files.files.iter().any(|f| f == "README.md") {
+    // A quantized copy without a license is its parent under the parent's license: its README
+    // body is not worth a request.
+    let copy = declared
+        .base_model_relation
+        .as_deref()
+        .and_then(Relation::parse_model_relation)
+        .or(facts.relation)
+        .or(out.relation.as_ref().map(|r| r.0))
+        == Some(Relation::Quantized);
+    if copy || declared.has_license() || !facts.files.files.iter().any(|f| f == "README.md") {
         return out;
     }
     if let Got::Ok { body, .. } = inner.get(&inner.readme_url(key, &rev), false).await {
