@@ -35,7 +35,10 @@ fn gptq_with_license_other_is_read_from_its_llama2_license_file() {
     let env = Env::new();
     let v = check(&env, "TheBloke/Llama-2-7B-GPTQ", &[]);
     assert_eq!(v["commercial"], "conditional", "{v:#}");
-    assert_eq!(v["declared"]["license"][0], "other", "the card's own claim is shown");
+    assert_eq!(
+        v["declared"]["license"][0], "other",
+        "the card's own claim is shown"
+    );
     let notes = clarified(&v);
     assert!(
         notes.iter().any(|n| n.starts_with(
@@ -72,8 +75,10 @@ fn gguf_copy_without_license_or_relation_inherits_from_its_base() {
     assert_eq!(v["commercial"], "conditional", "{v:#}");
     let notes = clarified(&v);
     assert!(
-        notes.iter().any(|n| n.contains("is a quantized copy of meta-llama/Llama-2-7b-hf")
-            && n.contains("GGUF weights (llama-2-7b-hf.Q4_K_M.gguf)")),
+        notes.iter().any(
+            |n| n.contains("is a quantized copy of meta-llama/Llama-2-7b-hf")
+                && n.contains("GGUF weights (llama-2-7b-hf.Q4_K_M.gguf)")
+        ),
         "{notes:?}"
     );
     let v = check(&env, "gguf-lab/Llama-2-7b-hf-GGUF", &["--no-infer"]);

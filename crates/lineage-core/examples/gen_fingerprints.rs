@@ -11,12 +11,28 @@ use std::path::Path;
 
 /// `(file-name prefix, text proper starts at, text proper ends before)`: outside is optional.
 const PROPER: &[(&str, Option<&str>, Option<&str>)] = &[
-    ("apache-2.0", None, Some("APPENDIX: How to apply the Apache License")),
+    (
+        "apache-2.0",
+        None,
+        Some("APPENDIX: How to apply the Apache License"),
+    ),
     ("gpl-", None, Some("How to Apply These Terms to Your New")),
     ("agpl-", None, Some("How to Apply These Terms to Your New")),
-    ("lgpl-2.1", None, Some("How to Apply These Terms to Your New")),
-    ("mpl-2.0", None, Some("Exhibit A - Source Code Form License Notice")),
-    ("cc-by", Some("By exercising the Licensed Rights"), Some("Creative Commons is not a party to its public")),
+    (
+        "lgpl-2.1",
+        None,
+        Some("How to Apply These Terms to Your New"),
+    ),
+    (
+        "mpl-2.0",
+        None,
+        Some("Exhibit A - Source Code Form License Notice"),
+    ),
+    (
+        "cc-by",
+        Some("By exercising the Licensed Rights"),
+        Some("Creative Commons is not a party to its public"),
+    ),
     ("cc0-1.0", Some("Statement of Purpose"), None),
 ];
 
@@ -24,14 +40,21 @@ fn split<'t>(file: &str, text: &'t str) -> (String, String) {
     let (mut start, mut end) = (0, text.len());
     if let Some((_, from, to)) = PROPER.iter().find(|(p, _, _)| file.starts_with(p)) {
         if let Some(f) = from {
-            start = text.find(f).unwrap_or_else(|| panic!("{file}: marker {f:?} not found"));
+            start = text
+                .find(f)
+                .unwrap_or_else(|| panic!("{file}: marker {f:?} not found"));
         }
         if let Some(t) = to {
-            end = text.find(t).unwrap_or_else(|| panic!("{file}: marker {t:?} not found"));
+            end = text
+                .find(t)
+                .unwrap_or_else(|| panic!("{file}: marker {t:?} not found"));
         }
     }
     let optional = format!("{}\n{}", &text[..start], &text[end..]);
-    (normalise_text(&text[start..end]).join(" "), normalise_text(&optional).join(" "))
+    (
+        normalise_text(&text[start..end]).join(" "),
+        normalise_text(&optional).join(" "),
+    )
 }
 
 fn main() {
@@ -49,7 +72,9 @@ fn main() {
         let file = path.file_name().unwrap().to_string_lossy().to_string();
         let stem = file.trim_end_matches(".txt");
         let id = stem.split('@').next().unwrap();
-        let entry = kb.get(id).unwrap_or_else(|| panic!("{file}: {id} is not a knowledge-base id"));
+        let entry = kb
+            .get(id)
+            .unwrap_or_else(|| panic!("{file}: {id} is not a knowledge-base id"));
         let text = std::fs::read_to_string(&path).expect("license texts are UTF-8");
         let (required, optional) = split(&file, &text);
         out.push(serde_json::json!({

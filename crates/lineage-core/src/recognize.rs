@@ -8,8 +8,8 @@
 
 use crate::graph::{Clarification, ClarifySource, Node, Relation, Resolution};
 use serde::Deserialize;
-use std::collections::HashMap;
 use similar::{capture_diff_slices_deadline, Algorithm, DiffOp};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -366,9 +366,14 @@ fn align(tokens: &[String], fp: &Fingerprint, out: &mut Score) {
     // Added words that an optional part of the known text (an appendix, a preamble) accounts for are
     // not additions.
     let optional = |i: usize| {
-        (i > 0 && fp.optional.contains_key(&pair_hash(&tokens[i - 1], &tokens[i])))
+        (i > 0
+            && fp
+                .optional
+                .contains_key(&pair_hash(&tokens[i - 1], &tokens[i])))
             || (i + 1 < tokens.len()
-                && fp.optional.contains_key(&pair_hash(&tokens[i], &tokens[i + 1])))
+                && fp
+                    .optional
+                    .contains_key(&pair_hash(&tokens[i], &tokens[i + 1])))
     };
     for range in added {
         for i in range {
@@ -433,8 +438,7 @@ pub fn recognise(text: &str, fingerprints: &[Fingerprint]) -> Recognition {
     // Only a runner-up that itself qualifies makes the answer ambiguous, and not one that leaves
     // clearly more of the text unexplained (a sentence or a version number the runner-up's text does
     // not have); then the margin decides.
-    let runner_up =
-        it.find(|r| r.passes() && r.unexplained < best.unexplained + MAX_MISSING_RUN);
+    let runner_up = it.find(|r| r.passes() && r.unexplained < best.unexplained + MAX_MISSING_RUN);
     if !best.passes() {
         return Recognition::Unrecognised {
             why: format!(
@@ -466,7 +470,10 @@ pub fn readme_license_section(readme: &str) -> Option<String> {
     let mut level = 0;
     for line in lines.by_ref() {
         if let Some((lv, title)) = heading(line) {
-            let t = title.trim().trim_matches(['*', '_', ':', ' ']).to_lowercase();
+            let t = title
+                .trim()
+                .trim_matches(['*', '_', ':', ' '])
+                .to_lowercase();
             let first = t.split_whitespace().next().unwrap_or("");
             if matches!(first, "license" | "licence" | "licensing" | "licenses") {
                 level = lv;
@@ -501,7 +508,10 @@ pub fn readme_license_lines(readme: &str) -> Vec<String> {
             .trim()
             .trim_start_matches(['-', '*', '|', '>', ' '])
             .trim_start();
-        let plain: String = l.chars().filter(|c| !matches!(c, '*' | '_' | '`')).collect();
+        let plain: String = l
+            .chars()
+            .filter(|c| !matches!(c, '*' | '_' | '`'))
+            .collect();
         let lower = plain.to_ascii_lowercase();
         for prefix in ["license:", "licence:", "model license:"] {
             if let Some(rest) = lower.strip_prefix(prefix) {
@@ -612,7 +622,9 @@ pub fn quantized_evidence(f: &RepoFiles) -> Option<String> {
         .map(str::to_ascii_lowercase)
         .filter(|m| QUANT_METHODS.contains(&m.as_str()))
     {
-        return Some(format!("config.json quantization_config.quant_method = {m}"));
+        return Some(format!(
+            "config.json quantization_config.quant_method = {m}"
+        ));
     }
     for (file, what) in [
         ("quantize_config.json", "GPTQ quantize_config.json"),
@@ -673,7 +685,8 @@ impl Inference {
         if self.is_empty() || node.resolution != Resolution::Found {
             return;
         }
-        let clarified = |node: &Node, field: &str| node.clarifications.iter().any(|c| c.field == field);
+        let clarified =
+            |node: &Node, field: &str| node.clarifications.iter().any(|c| c.field == field);
         if node.card_declared.is_none() {
             node.card_declared = Some(Box::new(node.declared.clone()));
         }

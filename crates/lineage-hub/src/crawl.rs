@@ -8,9 +8,9 @@ use crate::card::{self, HubFacts};
 use crate::error::HubError;
 use crate::hub::{Got, Hub, Inner};
 use crate::local;
-use lineage_core::recognize::Inference;
 use crate::target::Target;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use lineage_core::recognize::Inference;
 use lineage_core::{
     parse_card_ref, Clarifications, Declared, Graph, IdError, Node, NodeIndex, NodeKey, Relation,
     RepoKind, Resolution,

@@ -114,8 +114,10 @@ pub fn license_files(files: &[String], license_link: Option<&str>, key: &NodeKey
             .strip_suffix(".md")
             .or_else(|| lower.strip_suffix(".txt"))
             .unwrap_or(&lower);
-        let is_license = matches!(stem, "license" | "licence" | "license-model" | "licence-model")
-            || stem.starts_with("model_license")
+        let is_license = matches!(
+            stem,
+            "license" | "licence" | "license-model" | "licence-model"
+        ) || stem.starts_with("model_license")
             || stem.starts_with("model-license");
         if is_license && !out.contains(f) {
             out.push(f.clone());
@@ -194,10 +196,7 @@ pub fn from_license_files(texts: &[(String, Result<String, String>)], out: &mut 
             .collect();
         out.hints.push((
             path.clone(),
-            format!(
-                "the license files do not all agree: {}",
-                named.join("; ")
-            ),
+            format!("the license files do not all agree: {}", named.join("; ")),
         ));
         return;
     }
@@ -239,7 +238,10 @@ pub fn from_readme(readme: &str, out: &mut Inference) {
     let mut ids: Vec<String> = Vec::new();
     let mut all_known = !lines.is_empty();
     for l in &lines {
-        match kb().lookup(l).filter(|e| e.id != "other" && e.id != "unknown") {
+        match kb()
+            .lookup(l)
+            .filter(|e| e.id != "other" && e.id != "unknown")
+        {
             Some(e) if !ids.contains(&e.id) => ids.push(e.id.clone()),
             Some(_) => {}
             None => all_known = false,
@@ -319,7 +321,9 @@ mod tests {
         from_license_files(&[("LICENSE".into(), Ok(LLAMA2.into()))], &mut out);
         let l = out.license.expect("recognised");
         assert_eq!(l.ids, vec!["llama2"]);
-        assert!(l.message.starts_with("license recognised from LICENSE (Llama 2"));
+        assert!(l
+            .message
+            .starts_with("license recognised from LICENSE (Llama 2"));
 
         let mut out = Inference::default();
         from_license_files(
@@ -330,7 +334,10 @@ mod tests {
             &mut out,
         );
         assert_eq!(out.license, None);
-        assert!(out.hints.iter().any(|(_, h)| h.contains("do not all agree")));
+        assert!(out
+            .hints
+            .iter()
+            .any(|(_, h)| h.contains("do not all agree")));
 
         let mut out = Inference::default();
         from_license_files(
@@ -340,7 +347,10 @@ mod tests {
             ],
             &mut out,
         );
-        assert_eq!(out.license, None, "an unreadable license file leaves it open");
+        assert_eq!(
+            out.license, None,
+            "an unreadable license file leaves it open"
+        );
     }
 
     #[test]
@@ -366,7 +376,10 @@ mod tests {
     #[test]
     fn readme_license_sections() {
         let mut out = Inference::default();
-        from_readme(&format!("# M\n\n## License\n\n{MIT}\n## Usage\nx\n"), &mut out);
+        from_readme(
+            &format!("# M\n\n## License\n\n{MIT}\n## Usage\nx\n"),
+            &mut out,
+        );
         assert_eq!(out.license.unwrap().ids, vec!["mit"]);
 
         let mut out = Inference::default();
