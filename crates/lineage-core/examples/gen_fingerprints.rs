@@ -36,7 +36,7 @@ const PROPER: &[(&str, Option<&str>, Option<&str>)] = &[
     ("cc0-1.0", Some("Statement of Purpose"), None),
 ];
 
-fn split<'t>(file: &str, text: &'t str) -> (String, String) {
+fn split(file: &str, text: &str) -> (String, String) {
     let (mut start, mut end) = (0, text.len());
     if let Some((_, from, to)) = PROPER.iter().find(|(p, _, _)| file.starts_with(p)) {
         if let Some(f) = from {

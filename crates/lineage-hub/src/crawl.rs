@@ -224,7 +224,7 @@ enum RepoOutcome {
         sha: Option<String>,
         gated: bool,
         /// What the repo's files say beyond the card (issue #10; empty with `--no-infer`).
-        inferred: Inference,
+        inferred: Box<Inference>,
     },
     Renamed(NodeKey),
     Failed {
@@ -1023,7 +1023,7 @@ async fn fetch_repo(
     let inferred = crate::license_file::infer(inner, key, revision, &facts, &card).await;
     let mut outcome = outcome_from_facts(facts, card);
     if let RepoOutcome::Card { inferred: slot, .. } = &mut outcome {
-        *slot = inferred;
+        **slot = inferred;
     }
     outcome
 }
@@ -1039,7 +1039,7 @@ fn outcome_from_facts(facts: HubFacts, readme_card: Map<String, Value>) -> RepoO
         hub_relation: facts.relation,
         sha: facts.sha,
         gated: facts.gated,
-        inferred: Inference::default(),
+        inferred: Box::default(),
     }
 }
 
