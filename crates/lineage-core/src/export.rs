@@ -33,7 +33,7 @@ mod tree;
 pub use dot::dot;
 pub use json::{check_json, json, CHECK_SCHEMA, GRAPH_SCHEMA};
 pub use mermaid::mermaid;
-pub use text::text;
+pub use text::{descendants, text};
 pub use tree::tree;
 
 use crate::graph::{Graph, NodeIndex, Relation};
@@ -460,6 +460,19 @@ mod tests {
         let view = View::new(&f.graph, &f.prop, &f.kb, &[f.root], Scope::BOTH);
         let out = dot(&view);
         fixture::assert_valid_dot(&out);
+        // Facts: the GGUF root is red (forbidden), the Llama 2 base amber (conditional), the
+        // training data is drawn as a cylinder and its edge labelled.
+        let line_of = |id: &str| {
+            let label = format!("[label=\"{id}\\n");
+            out.lines()
+                .find(|l| l.contains(&label))
+                .unwrap_or("")
+                .to_string()
+        };
+        assert!(line_of("TheBloke/alpaca-7b-mit-GGUF").contains(verdict_colour(Verdict::Forbidden)));
+        assert!(line_of("meta-llama/Llama-2-7b-hf").contains(verdict_colour(Verdict::Conditional)));
+        assert!(line_of("datasets/tatsu-lab/alpaca").contains("shape=cylinder"));
+        assert!(out.contains("label=\"trained-on\""), "{out}");
         assert_snapshot!("dot", out);
     }
 
@@ -484,7 +497,24 @@ mod tests {
     fn json_snapshot() {
         let f = Fixture::new();
         let view = View::new(&f.graph, &f.prop, &f.kb, &[f.root], Scope::BOTH);
-        assert_json_snapshot!("graph_json", json(&view));
+        let v = json(&view);
+        let verdict = |id: &str| {
+            v["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|n| n["id"] == id)
+                .map(|n| n["verdict"].clone())
+        };
+        assert_eq!(
+            verdict("model:TheBloke/alpaca-7b-mit-GGUF"),
+            Some("forbidden".into())
+        );
+        assert_eq!(
+            verdict("model:meta-llama/Llama-2-7b-hf"),
+            Some("conditional".into())
+        );
+        assert_json_snapshot!("graph_json", v);
     }
 
     #[test]
@@ -492,7 +522,11 @@ mod tests {
         let f = Fixture::new();
         let a = assess(&f.graph, &f.prop, &f.kb, f.root);
         let outcome = f.policy.evaluate(&f.graph, &f.kb, f.root, &a);
-        assert_json_snapshot!("check_json", check_json(&a, Some(&outcome)));
+        let v = check_json(&a, Some(&outcome));
+        assert_eq!(v["commercial"], "forbidden");
+        assert_eq!(v["reasons"][0]["origin"], "dataset:tatsu-lab/alpaca");
+        assert_eq!(v["policy"]["allowed"], false);
+        assert_json_snapshot!("check_json", v);
         // Under the lenient dataset policy the dataset terms become advisories.
         let lenient = Fixture::with_policy(crate::propagate::DatasetPolicy::Lenient);
         let a = assess(&lenient.graph, &lenient.prop, &lenient.kb, lenient.root);
@@ -505,7 +539,11 @@ mod tests {
         let f = Fixture::new();
         let a = assess(&f.graph, &f.prop, &f.kb, f.root);
         let outcome = f.policy.evaluate(&f.graph, &f.kb, f.root, &a);
-        assert_snapshot!("text", text(&a, Some(&outcome)));
+        let t = text(&a, Some(&outcome));
+        assert!(t.lines().next().unwrap().ends_with("— FORBIDDEN"), "{t}");
+        assert!(t.contains("non-commercial"), "{t}");
+        assert!(t.contains("policy: denied"), "{t}");
+        assert_snapshot!("text", t);
     }
 
     #[test]
@@ -624,7 +662,14 @@ mod tests {
             let report = text(&a, None);
             proptest::prop_assert!(!report.chars().any(|c| c != '\n' && is_unsafe_char(c)), "{}", report);
             proptest::prop_assert!(report.lines().next().is_some_and(|l| l.contains(" — ")), "{}", report);
-            proptest::prop_assert!(serde_json::to_string(&json(&view)).is_ok());
+            // The JSON carries every card string exactly, however hostile: it round-trips.
+            let back: serde_json::Value = serde_json::from_str(&serde_json::to_string(&json(&view)).unwrap()).unwrap();
+            let nodes = back["nodes"].as_array().unwrap();
+            proptest::prop_assert_eq!(nodes.len(), 2);
+            let model_json = nodes.iter().find(|n| n["kind"] == "model").unwrap();
+            proptest::prop_assert_eq!(model_json["repo"].as_str(), Some(id.as_str()));
+            proptest::prop_assert_eq!(model_json["revision"].as_str(), Some(name.as_str()));
+            proptest::prop_assert_eq!(&model_json["declared"]["license"][0], &serde_json::json!(name));
         }
     }
 

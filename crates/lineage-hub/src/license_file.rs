@@ -8,6 +8,7 @@
 
 use crate::card::{self, HubFacts};
 use crate::hub::{Got, Inner};
+use crate::observe::Observer;
 use lineage_core::recognize::{
     self, builtin_fingerprints, quantized_evidence, readme_license_lines, readme_license_section,
     restriction_hint, Inference, InferredLicense, Recognition, MAX_TEXT_BYTES,
@@ -33,6 +34,7 @@ pub(crate) async fn infer(
     revision: Option<&str>,
     facts: &HubFacts,
     card: &Map<String, Value>,
+    observer: &dyn Observer,
 ) -> Inference {
     let mut out = Inference::default();
     if !inner.settings.infer {
@@ -52,7 +54,9 @@ pub(crate) async fn infer(
     if !candidates.is_empty() {
         let mut texts = Vec::new();
         for path in &candidates {
-            let got = inner.get(&inner.file_url(key, &rev, path), false).await;
+            let got = inner
+                .get(&inner.file_url(key, &rev, path), false, observer)
+                .await;
             texts.push((path.clone(), file_text(got)));
         }
         from_license_files(&texts, &mut out);
@@ -70,7 +74,10 @@ pub(crate) async fn infer(
     if copy || declared.has_license() || !facts.files.files.iter().any(|f| f == "README.md") {
         return out;
     }
-    if let Got::Ok { body, .. } = inner.get(&inner.readme_url(key, &rev), false).await {
+    if let Got::Ok { body, .. } = inner
+        .get(&inner.readme_url(key, &rev), false, observer)
+        .await
+    {
         if let Ok(text) = String::from_utf8(body) {
             from_readme(&text, &mut out);
         }
@@ -358,11 +365,13 @@ mod tests {
         let big = Got::Ok {
             body: vec![b'a'; 5 * 1024 * 1024],
             next: None,
+            stale: None,
         };
         assert!(file_text(big).unwrap_err().contains("too large"));
         let bin = Got::Ok {
             body: vec![0x47, 0x47, 0x55, 0x46, 0, 0, 0xff, 0xfe],
             next: None,
+            stale: None,
         };
         assert_eq!(file_text(bin).unwrap_err(), "not a text file");
         let gone = Got::Refused {

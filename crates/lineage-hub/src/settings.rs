@@ -110,8 +110,6 @@ pub struct Flags {
     pub max_nodes: Option<usize>,
     /// How long cached answers stay fresh.
     pub ttl: Option<Duration>,
-    /// `-q`: no progress bar even on a terminal.
-    pub quiet: bool,
     /// `--no-infer`: metadata only (no LICENSE files, README license sections or file evidence).
     pub no_infer: bool,
 }
@@ -141,8 +139,6 @@ pub struct Settings {
     pub max_nodes: usize,
     /// Retries and timeouts.
     pub retry: RetryPolicy,
-    /// Draw a progress bar on stderr (only ever drawn when stderr is a terminal).
-    pub progress: bool,
     /// Read evidence beyond the metadata: LICENSE files, the README's license section, quantized
     /// weights among the files (`--no-infer` turns it off).
     pub infer: bool,
@@ -150,7 +146,7 @@ pub struct Settings {
 
 impl Settings {
     /// Settings for `endpoint` with a cache in `cache_dir` and every other value at its default
-    /// (no token, online, no progress bar): what tests and library users start from.
+    /// (no token, online): what tests and library users start from.
     pub fn new(endpoint: &str, cache_dir: impl Into<PathBuf>) -> Result<Settings, HubError> {
         Ok(Settings {
             endpoint: parse_endpoint(endpoint)?,
@@ -164,7 +160,6 @@ impl Settings {
             max_depth: None,
             max_nodes: DEFAULT_MAX_NODES,
             retry: RetryPolicy::default(),
-            progress: false,
             infer: true,
         })
     }
@@ -240,7 +235,6 @@ impl Settings {
             max_depth: flags.max_depth,
             max_nodes,
             retry: RetryPolicy::default(),
-            progress: !flags.quiet,
             infer: !flags.no_infer,
         })
     }

@@ -30,6 +30,9 @@ pub fn dot(view: &View<'_>) -> String {
             a.commercial
         );
         let mut tooltip = format!("{}\n{}", node.key, a.summary);
+        if let Some(f) = &node.fallback {
+            tooltip.push_str(&format!("\n{}", f.describe()));
+        }
         let shape = match node.key.kind {
             RepoKind::Model => "box",
             RepoKind::Dataset => "cylinder",
