@@ -6,8 +6,8 @@ pub mod render;
 
 use anyhow::{bail, Context, Result};
 use args::{
-    CatalogArgs, CheckArgs, Cli, Command, DatasetPolicyArg, DescendantsArgs, DescendantsFormat,
-    Global, GraphArgs, GraphFormat, LicensesArgs, ReportFormat,
+    CatalogArgs, CheckArgs, CheckFormat, Cli, Command, DatasetPolicyArg, DescendantsArgs,
+    DescendantsFormat, Global, GraphArgs, GraphFormat, LicensesArgs, ReportFormat,
 };
 use clap::Parser;
 use lineage::core::export;
@@ -155,6 +155,9 @@ async fn graph(g: &Global, kb: KnowledgeBase, a: &GraphArgs) -> Result<ExitCode>
         GraphFormat::Mermaid => export::mermaid(&view),
         GraphFormat::Tree => export::tree(&view),
         GraphFormat::Json => render::json(&export::json(&view)),
+        GraphFormat::Cyclonedx => render::document(|info| export::cyclonedx(&view, info))?,
+        GraphFormat::Spdx => render::document(|info| export::spdx(&view, info))?,
+        GraphFormat::Svg => render::svg(&view, a.renderer)?,
     };
     Out::open(a.output.as_deref())?.write(&text)?;
     Ok(ExitCode::from(ALLOWED))
@@ -176,7 +179,16 @@ async fn check(g: &Global, kb: KnowledgeBase, a: &CheckArgs) -> Result<ExitCode>
         assessments.push((assessment, outcome));
     }
     let text = match a.format {
-        ReportFormat::Json => {
+        CheckFormat::Cyclonedx | CheckFormat::Spdx => {
+            // One document: the models and their whole ancestry, each model a root.
+            let view = trace.view();
+            if a.format == CheckFormat::Cyclonedx {
+                render::document(|info| export::cyclonedx(&view, info))?
+            } else {
+                render::document(|info| export::spdx(&view, info))?
+            }
+        }
+        CheckFormat::Json => {
             let objs: Vec<_> = assessments
                 .iter()
                 .map(|(a, o)| export::check_json(a, Some(o)))
@@ -186,7 +198,7 @@ async fn check(g: &Global, kb: KnowledgeBase, a: &CheckArgs) -> Result<ExitCode>
                 _ => render::json(&serde_json::Value::Array(objs)),
             }
         }
-        ReportFormat::Text => assessments
+        CheckFormat::Text => assessments
             .iter()
             .map(|(a, o)| render::colour_report(&export::text(a, Some(o)), a.commercial))
             .collect::<Vec<_>>()
@@ -224,6 +236,7 @@ async fn descendants(g: &Global, kb: KnowledgeBase, a: &DescendantsArgs) -> Resu
                 .collect(),
         )),
         DescendantsFormat::Dot => export::dot(&trace.view()),
+        DescendantsFormat::Svg => render::svg(&trace.view(), a.renderer)?,
         DescendantsFormat::Text => export::descendants(&trace.view(), &found, &render::verdict_tag),
     };
     Out::stdout().write(&text)?;

@@ -8,3 +8,4 @@ mod graph;
 mod misc;
 mod policy;
 mod resolve;
+mod sbom;

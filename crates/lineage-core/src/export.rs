@@ -22,17 +22,27 @@
 //! assert!(export::tree(&view).contains("adapter meta-llama/Llama-2-7b-hf [conditional] (llama2)"));
 //! ```
 
+mod cyclonedx;
 mod dot;
 #[cfg(test)]
 pub(crate) mod fixture;
 mod json;
 mod mermaid;
+mod sbom;
+mod spdx;
+#[cfg(feature = "svg")]
+mod svg;
 mod text;
 mod tree;
 
+pub use cyclonedx::{cyclonedx, CYCLONEDX_SPEC};
 pub use dot::dot;
 pub use json::{check_json, json, CHECK_SCHEMA, GRAPH_SCHEMA};
 pub use mermaid::mermaid;
+pub use sbom::{rfc3339, DocInfo, HUB};
+pub use spdx::{spdx, NO_ASSERTION_LICENSE, SPDX_CONTEXT};
+#[cfg(feature = "svg")]
+pub use svg::svg;
 pub use text::{descendants, text};
 pub use tree::tree;
 
@@ -326,6 +336,56 @@ enum EdgeClass {
     Prohibition,
 }
 
+impl EdgeClass {
+    /// Every class, mildest first.
+    #[cfg_attr(not(feature = "svg"), allow(dead_code))]
+    const ALL: [EdgeClass; 5] = [
+        EdgeClass::Plain,
+        EdgeClass::Advisory,
+        EdgeClass::Condition,
+        EdgeClass::Unknown,
+        EdgeClass::Prohibition,
+    ];
+
+    /// A short name, for SVG classes and marker ids.
+    #[cfg_attr(not(feature = "svg"), allow(dead_code))]
+    fn name(self) -> &'static str {
+        match self {
+            EdgeClass::Plain => "plain",
+            EdgeClass::Advisory => "advisory",
+            EdgeClass::Condition => "condition",
+            EdgeClass::Unknown => "unknown",
+            EdgeClass::Prohibition => "prohibition",
+        }
+    }
+
+    /// The stroke colour of edges of this class in every drawn export.
+    fn colour(self) -> &'static str {
+        match self {
+            EdgeClass::Plain => "#000000",
+            EdgeClass::Advisory => "#7a7a7a",
+            EdgeClass::Condition => "#d9822b",
+            EdgeClass::Unknown => "#6b6b6b",
+            EdgeClass::Prohibition => "#c62828",
+        }
+    }
+
+    /// What the legend says about edges of this class.
+    #[cfg_attr(not(feature = "svg"), allow(dead_code))]
+    fn legend(self) -> &'static str {
+        match self {
+            EdgeClass::Plain => "thin black: nothing binding",
+            EdgeClass::Advisory => "dotted: advisory only",
+            EdgeClass::Condition => "orange bold: conditions",
+            EdgeClass::Unknown => "grey dashed: unknown",
+            EdgeClass::Prohibition => "red bold: non-commercial / no-derivatives",
+        }
+    }
+}
+
+/// The border colour of nodes with conflicts.
+const CONFLICT_COLOUR: &str = "#b3261e";
+
 impl Carried {
     fn class(&self) -> EdgeClass {
         let kinds = || self.binding.iter().map(Term::kind);
@@ -518,6 +578,19 @@ mod tests {
     }
 
     #[test]
+    fn bom_snapshots() {
+        let f = Fixture::new();
+        let view = View::new(&f.graph, &f.prop, &f.kb, &[f.root], Scope::BOTH);
+        let info = DocInfo {
+            timestamp: rfc3339(1_700_000_000),
+            serial: Some("de7d0830-0223-5864-bed3-2fc32cdf12bf".into()),
+            tool_version: "0.1.0".into(),
+        };
+        assert_json_snapshot!("cyclonedx", cyclonedx(&view, &info));
+        assert_json_snapshot!("spdx", spdx(&view, &info));
+    }
+
+    #[test]
     fn check_json_snapshot() {
         let f = Fixture::new();
         let a = assess(&f.graph, &f.prop, &f.kb, f.root);
@@ -670,6 +743,29 @@ mod tests {
             proptest::prop_assert_eq!(model_json["repo"].as_str(), Some(id.as_str()));
             proptest::prop_assert_eq!(model_json["revision"].as_str(), Some(name.as_str()));
             proptest::prop_assert_eq!(&model_json["declared"]["license"][0], &serde_json::json!(name));
+            let info = DocInfo {
+                timestamp: rfc3339(0),
+                serial: Some("00000000-0000-4000-8000-000000000000".into()),
+                tool_version: "0.1.0".into(),
+            };
+            let bom = cyclonedx(&view, &info);
+            let errors = fixture::cyclonedx_errors(&bom);
+            proptest::prop_assert!(errors.is_empty(), "{:?}\n{}", errors, bom);
+            let doc = spdx(&view, &info);
+            for e in doc["@graph"].as_array().unwrap() {
+                if let Some(id) = e["spdxId"].as_str() {
+                    proptest::prop_assert!(
+                        !id.chars().any(|c| c.is_whitespace() || c.is_control() || "\"<>{}|\\^`".contains(c)),
+                        "not an IRI: {:?}", id
+                    );
+                }
+            }
+            #[cfg(feature = "svg")]
+            {
+                let picture = svg(&view);
+                let parsed = roxmltree::Document::parse(&picture);
+                proptest::prop_assert!(parsed.is_ok(), "{:?}\n{}", parsed.err(), picture);
+            }
         }
     }
 

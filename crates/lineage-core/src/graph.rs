@@ -146,7 +146,7 @@ impl Fallback {
 }
 
 /// `YYYY-MM-DD` of a Unix time (UTC), by the civil-from-days algorithm.
-fn utc_date(secs: i64) -> String {
+pub(crate) fn utc_date(secs: i64) -> String {
     let z = secs.div_euclid(86_400) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
