@@ -75,6 +75,7 @@ fn engine(g: &Global, kb: KnowledgeBase, policy: &Policy) -> Result<Engine> {
         refresh: g.refresh,
         concurrency: g.concurrency,
         max_nodes: g.max_nodes,
+        no_infer: g.no_infer,
         ..Flags::default()
     };
     let settings = Settings::from_env(&flags)?;

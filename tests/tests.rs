@@ -8,4 +8,5 @@ mod graph;
 mod hostile;
 mod misc;
 mod policy;
+mod resolve;
 mod sbom;

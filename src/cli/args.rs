@@ -50,6 +50,10 @@ pub struct Global {
     /// Ignore the curated catalog of known card errors
     #[arg(long, global = true)]
     pub no_catalog: bool,
+    /// Metadata only: do not read LICENSE files, README license sections or file evidence of
+    /// quantized copies
+    #[arg(long, global = true)]
+    pub no_infer: bool,
     /// No progress bar and no warnings
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,

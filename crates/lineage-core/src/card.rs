@@ -2,6 +2,7 @@
 //! hints (relation, sha, gated). Tolerant of every shape real cards use; never panics.
 
 use crate::graph::{Declared, Relation};
+use crate::recognize::RepoFiles;
 use serde_json::{Map, Value};
 
 pub mod edges;
@@ -29,6 +30,9 @@ pub struct HubFacts {
     pub gated: bool,
     /// `disabled: true`.
     pub disabled: bool,
+    /// File names (`siblings`), `config.quantization_config.quant_method` and `library_name` plus tags:
+    /// evidence of what the repo is when the card does not say (absent from listing items).
+    pub files: RepoFiles,
 }
 
 impl HubFacts {
@@ -82,6 +86,7 @@ impl HubFacts {
             }
             _ => {}
         }
+        f.files = repo_files(v);
         let tags = v.get("tags").and_then(Value::as_array);
         for tag in tags.into_iter().flatten().filter_map(Value::as_str) {
             if let Some(rest) = tag.strip_prefix("base_model:") {
@@ -103,6 +108,46 @@ impl HubFacts {
             }
         }
         f
+    }
+}
+
+/// The file evidence of an API answer: `siblings[].rfilename`, the quantization method of `config`,
+/// `library_name` and `tags`.
+fn repo_files(v: &Value) -> RepoFiles {
+    let files = v
+        .get("siblings")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|s| s.get("rfilename").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let quant_method = v
+        .pointer("/config/quantization_config/quant_method")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut tags: Vec<String> = v
+        .get("library_name")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    tags.extend(
+        v.get("tags")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|t| !t.contains(':'))
+            .map(str::to_string),
+    );
+    RepoFiles {
+        files,
+        quant_method,
+        tags,
     }
 }
 

@@ -237,6 +237,12 @@ pub enum ClarifySource {
         /// The reason the user gave.
         reason: String,
     },
+    /// Read from the repository's files rather than its metadata (a recognised LICENSE text, the
+    /// README's license section, quantized weights); off with `--no-infer`.
+    Inferred {
+        /// The file or evidence it was read from.
+        from: String,
+    },
 }
 
 /// A fact about a node that did not come from its card; every verdict that uses one says so.

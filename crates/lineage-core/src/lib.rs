@@ -29,6 +29,7 @@ pub mod id;
 pub mod license;
 pub mod policy;
 pub mod propagate;
+pub mod recognize;
 pub mod terms;
 pub mod verdict;
 

@@ -380,6 +380,7 @@ fn reasons_for(
                     ClarifySource::Policy { reason } => {
                         format!("clarified by policy: {} ({reason})", c.message)
                     }
+                    ClarifySource::Inferred { .. } => format!("inferred: {}", c.message),
                 })
                 .collect();
             let via = if steps.len() > 2 {

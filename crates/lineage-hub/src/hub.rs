@@ -12,8 +12,17 @@ use std::sync::Arc;
 use url::Url;
 
 /// `expand` values asked for on a model: exactly what lineage reads.
-pub(crate) const MODEL_EXPAND: &[&str] =
-    &["baseModels", "cardData", "disabled", "gated", "sha", "tags"];
+pub(crate) const MODEL_EXPAND: &[&str] = &[
+    "baseModels",
+    "cardData",
+    "config",
+    "disabled",
+    "gated",
+    "library_name",
+    "sha",
+    "siblings",
+    "tags",
+];
 /// `expand` values asked for on a dataset (no `baseModels` for datasets).
 pub(crate) const DATASET_EXPAND: &[&str] = &["cardData", "disabled", "gated", "sha", "tags"];
 /// `expand` values of listing items (`baseModels` is refused on listings; tags carry the relation).
@@ -142,6 +151,18 @@ impl Inner {
         }
         segs.extend(key.id.split('/'));
         segs.extend(["raw", revision, "README.md"]);
+        self.url_with(&segs)
+    }
+
+    /// `{endpoint}[/datasets]/{id}/resolve/{rev}/{path}`: a file of the repo (a LICENSE text).
+    pub fn file_url(&self, key: &NodeKey, revision: &str, path: &str) -> Url {
+        let mut segs = Vec::new();
+        if key.kind == RepoKind::Dataset {
+            segs.push("datasets");
+        }
+        segs.extend(key.id.split('/'));
+        segs.extend(["resolve", revision]);
+        segs.extend(path.split('/'));
         self.url_with(&segs)
     }
 
@@ -386,7 +407,7 @@ mod tests {
         let i = &h.inner;
         assert_eq!(
             i.api_url(&NodeKey::model("org/name"), Some("refs/pr/1")).as_str(),
-            "https://huggingface.co/api/models/org/name/revision/refs%2Fpr%2F1?expand=baseModels&expand=cardData&expand=disabled&expand=gated&expand=sha&expand=tags"
+            "https://huggingface.co/api/models/org/name/revision/refs%2Fpr%2F1?expand=baseModels&expand=cardData&expand=config&expand=disabled&expand=gated&expand=library_name&expand=sha&expand=siblings&expand=tags"
         );
         assert_eq!(
             i.readme_url(&NodeKey::dataset("a/b"), "abc").as_str(),

@@ -42,6 +42,7 @@ mod client;
 pub mod crawl;
 pub mod error;
 mod hub;
+mod license_file;
 pub mod local;
 pub mod observe;
 pub mod settings;

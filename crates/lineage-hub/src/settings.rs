@@ -110,6 +110,8 @@ pub struct Flags {
     pub max_nodes: Option<usize>,
     /// How long cached answers stay fresh.
     pub ttl: Option<Duration>,
+    /// `--no-infer`: metadata only (no LICENSE files, README license sections or file evidence).
+    pub no_infer: bool,
 }
 
 /// Everything the Hub client, the cache and the crawler need, validated.
@@ -137,6 +139,9 @@ pub struct Settings {
     pub max_nodes: usize,
     /// Retries and timeouts.
     pub retry: RetryPolicy,
+    /// Read evidence beyond the metadata: LICENSE files, the README's license section, quantized
+    /// weights among the files (`--no-infer` turns it off).
+    pub infer: bool,
 }
 
 impl Settings {
@@ -155,6 +160,7 @@ impl Settings {
             max_depth: None,
             max_nodes: DEFAULT_MAX_NODES,
             retry: RetryPolicy::default(),
+            infer: true,
         })
     }
 
@@ -229,6 +235,7 @@ impl Settings {
             max_depth: flags.max_depth,
             max_nodes,
             retry: RetryPolicy::default(),
+            infer: !flags.no_infer,
         })
     }
 

@@ -4,6 +4,7 @@
 use crate::card::{self, HubFacts};
 use crate::hub::{Got, Inner};
 use crate::observe::Observer;
+use lineage_core::recognize::Inference;
 use lineage_core::{Declared, Fallback, NodeKey, Relation, RepoKind, Resolution};
 use serde_json::{Map, Value};
 use url::Url;
@@ -31,6 +32,8 @@ pub(super) enum RepoOutcome {
         gated: bool,
         /// Set when the answer is a stale cached one.
         fallback: Option<Fallback>,
+        /// What the repo's files say beyond the card (issue #10; empty with `--no-infer`).
+        inferred: Box<Inference>,
     },
     Renamed(NodeKey),
     Failed {
@@ -191,7 +194,13 @@ async fn fetch_repo(
             }
         }
     };
-    outcome_from_facts(facts, card, stale)
+    // Issue #10: LICENSE files, the README's license section and file evidence of a quantized copy.
+    let inferred = crate::license_file::infer(inner, key, revision, &facts, &card, observer).await;
+    let mut outcome = outcome_from_facts(facts, card, stale);
+    if let RepoOutcome::Card { inferred: slot, .. } = &mut outcome {
+        **slot = inferred;
+    }
+    outcome
 }
 
 /// The outcome for a repo whose card is `cardData` (when present) or `readme_card`.
@@ -210,6 +219,7 @@ pub(super) fn outcome_from_facts(
         sha: facts.sha,
         gated: facts.gated,
         fallback,
+        inferred: Box::default(),
     }
 }
 

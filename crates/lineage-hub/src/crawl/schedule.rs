@@ -285,6 +285,7 @@ impl<'a> Crawler<'a> {
                 sha,
                 gated,
                 fallback,
+                inferred,
             } => {
                 if let Some(f) = &fallback {
                     self.observer.event(&Event::Warning {
@@ -296,6 +297,8 @@ impl<'a> Crawler<'a> {
                 node.gated = gated;
                 node.fallback = fallback;
                 self.clarify.apply(&mut node);
+                // Catalog and policy facts first: inference fills only what they left open.
+                inferred.apply(&mut node);
                 self.record(key, node, hub_relation);
             }
             RepoOutcome::Renamed(to) => {
