@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 secs="${SECONDS_PER_TARGET:-600}"
 logs="${LOG_DIR:-/tmp/lineage-fuzz}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(front_matter hub_json license policy repo_id)
+[ ${#targets[@]} -gt 0 ] || targets=(front_matter hub_json license license_text policy repo_id)
 mkdir -p "$logs"
 if ! rustc --version | grep -q nightly; then export RUSTC_BOOTSTRAP=1; fi
 
@@ -20,6 +20,8 @@ seed front_matter $'---\nlicense: apache-2.0\nbase_model: [a/b, c/d]\ndatasets: 
 seed front_matter $'---\r\nlicense: other\r\nlicense_name: foo\r\n---\r\n' 2
 seed license apache-2.0 1; seed license $'other\nLlama 3.1 Community License\nLICENSE.md' 2
 seed license $'cc-by-nc-4.0,mit\n\nhttps://huggingface.co/org/name/blob/main/LICENSE' 3
+mkdir -p corpus/license_text
+cp ../crates/lineage-core/data/license-texts/*.txt corpus/license_text/ 2>/dev/null || true
 seed policy "$(sed -n '/^```toml$/,/^```$/p' ../docs/policy.md | grep -v '^```')" 1
 seed repo_id meta-llama/Llama-2-7b-hf@main 1; seed repo_id https://huggingface.co/datasets/a/b/tree/main 2
 seed repo_id HTTPS://hf.co:443/org/name 3; seed repo_id org%2Fname 4
