@@ -4,6 +4,8 @@ mod args;
 pub mod render;
 
 use anyhow::{bail, Context, Result};
+mod scale;
+
 use args::{
     CatalogArgs, CheckArgs, Cli, Command, DatasetPolicyArg, DescendantsArgs, DescendantsFormat,
     Global, GraphArgs, GraphFormat, LicensesArgs, ReportFormat,
@@ -18,7 +20,7 @@ use render::Out;
 use std::process::ExitCode;
 
 /// Exit code when every model is allowed (or a command that judges nothing succeeded).
-const ALLOWED: u8 = 0;
+pub(crate) const ALLOWED: u8 = 0;
 /// Exit code when some model is denied by the policy.
 const DENIED: u8 = 1;
 
@@ -33,10 +35,12 @@ pub fn run() -> Result<ExitCode> {
         Command::Graph(a) => block_on(graph(g, kb, a)),
         Command::Check(a) => block_on(check(g, kb, a)),
         Command::Descendants(a) => block_on(descendants(g, kb, a)),
+        Command::Sync(a) => block_on(scale::sync(g, kb, a)),
+        Command::Audit(a) => scale::audit(g, kb, a),
     }
 }
 
-fn block_on<F: std::future::Future<Output = Result<ExitCode>>>(f: F) -> Result<ExitCode> {
+pub(crate) fn block_on<F: std::future::Future<Output = Result<ExitCode>>>(f: F) -> Result<ExitCode> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -56,7 +60,7 @@ fn knowledge_base(g: &Global) -> Result<KnowledgeBase> {
 }
 
 /// The policy file, or the default policy (only `permitted` is allowed).
-fn policy(g: &Global, kb: &KnowledgeBase) -> Result<Policy> {
+pub(crate) fn policy(g: &Global, kb: &KnowledgeBase) -> Result<Policy> {
     let Some(path) = &g.policy else {
         return Ok(Policy::default());
     };
@@ -65,7 +69,7 @@ fn policy(g: &Global, kb: &KnowledgeBase) -> Result<Policy> {
     Ok(Policy::parse(&text, &path.display().to_string(), kb)?)
 }
 
-fn engine(g: &Global, kb: KnowledgeBase, policy: &Policy) -> Result<Engine> {
+pub(crate) fn engine(g: &Global, kb: KnowledgeBase, policy: &Policy) -> Result<Engine> {
     let flags = Flags {
         endpoint: g.endpoint.clone(),
         token: g.token.clone().and_then(lineage::hub::Token::new),

@@ -23,7 +23,7 @@
 
 mod engine;
 
-pub use engine::{Engine, Trace};
+pub use engine::{AuditOutcome, AuditRequest, Engine, Trace};
 pub use lineage_core as core;
 pub use lineage_core::catalog::Catalog;
 pub use lineage_core::policy::{Policy, PolicyOutcome};
@@ -32,4 +32,7 @@ pub use lineage_core::{
     NodeIndex, NodeKey, Propagation, Relation, Term, TermKind, Verdict,
 };
 pub use lineage_hub as hub;
-pub use lineage_hub::{Crawl, Direction, Flags, Hub, HubError, Settings, Target};
+pub use lineage_hub::{
+    Crawl, Direction, Flags, Hub, HubError, ImportReport, Settings, SyncEvent, SyncObserver,
+    SyncReport, SyncRequest, Target,
+};

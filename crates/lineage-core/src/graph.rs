@@ -311,10 +311,12 @@ impl Graph {
 
     /// Adds an edge from `parent` to `child` unless the same edge exists; returns whether it was new.
     pub fn add_edge(&mut self, parent: NodeIndex, child: NodeIndex, relation: Relation) -> bool {
+        // Looked up from the child's side: a child has a few parents, a popular base has
+        // thousands of children (checking its side would make bulk builds quadratic).
         let exists = self
             .g
-            .edges_connecting(parent, child)
-            .any(|e| e.weight().relation == relation);
+            .edges_directed(child, Direction::Incoming)
+            .any(|e| e.source() == parent && e.weight().relation == relation);
         if !exists {
             self.g.add_edge(parent, child, Edge { relation });
         }

@@ -17,6 +17,7 @@
 //! assert!(a.conflicts.iter().any(|c| c.code.as_str() == "declared-more-permissive"));
 //! ```
 
+pub mod audit;
 pub mod catalog;
 pub mod clarify;
 pub mod export;
@@ -36,4 +37,4 @@ pub use id::{parse_card_ref, parse_repo_ref, IdError, NodeKey, RepoKind, RepoRef
 pub use license::{KbError, KnowledgeBase, LicenseEntry, LicenseMatch};
 pub use propagate::{DatasetPolicy, Propagation};
 pub use terms::{Term, TermKind};
-pub use verdict::{assess, Assessment, Conflict, ConflictCode, Reason, Verdict};
+pub use verdict::{assess, judge, Assessment, Conflict, ConflictCode, Judgement, Reason, Verdict};

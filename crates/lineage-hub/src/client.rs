@@ -112,6 +112,17 @@ impl Client {
     /// GETs `url`, retrying transient failures. `etag` makes it conditional; `json` makes a body that
     /// is not valid JSON count as truncated (and so be retried).
     pub async fn get(&self, url: &Url, etag: Option<&str>, json: bool) -> Result<Answer, Failure> {
+        self.get_observed(url, etag, json, &|_, _| {}).await
+    }
+
+    /// [`Client::get`], telling `on_wait` how long it waits before each retry and why.
+    pub async fn get_observed(
+        &self,
+        url: &Url,
+        etag: Option<&str>,
+        json: bool,
+        on_wait: &(dyn Fn(Duration, &str) + Sync),
+    ) -> Result<Answer, Failure> {
         let backoff = ExponentialBuilder::default()
             .with_jitter()
             .with_min_delay(self.retry.min_delay)
@@ -125,6 +136,13 @@ impl Client {
                 // The backoff decides whether another try is left; the Hub decides how long to wait.
                 (AttemptError::RateLimited(_, wait), Some(_)) => Some(*wait),
                 (_, d) => d,
+            })
+            .notify(|e, wait| {
+                let why = match e {
+                    AttemptError::RateLimited(..) => "rate limited by the Hub",
+                    _ => "the Hub did not answer",
+                };
+                on_wait(wait, why);
             })
             .await;
         result.map_err(|e| Failure(self.scrub(e.into_why())))

@@ -40,8 +40,11 @@ pub mod error;
 mod hub;
 pub mod local;
 pub mod settings;
+pub mod sync;
 pub mod target;
 
+#[cfg(test)]
+mod sync_tests;
 #[cfg(test)]
 mod tests;
 
@@ -49,4 +52,7 @@ pub use crawl::{Crawl, CrawlRequest, CrawlStats, Direction, Incomplete};
 pub use error::HubError;
 pub use hub::Hub;
 pub use settings::{Flags, RetryPolicy, Settings, Token, TokenSource};
+pub use sync::{
+    BadLine, ImportReport, SyncEvent, SyncObserver, SyncReport, SyncRequest, MAX_LINE,
+};
 pub use target::Target;
