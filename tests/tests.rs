@@ -3,7 +3,9 @@
 
 mod util;
 
+mod audit;
 mod check;
 mod graph;
 mod misc;
 mod policy;
+mod sync;

@@ -5,6 +5,7 @@ use super::render;
 use super::{engine, policy, ALLOWED};
 use anyhow::{bail, Context, Result};
 use lineage::core::audit::Finding;
+use lineage::core::export::display_id;
 use lineage::core::RepoKind;
 use lineage::{AuditRequest, ConflictCode, KnowledgeBase, SyncEvent, SyncRequest, Target};
 use std::io::Write;
@@ -131,27 +132,27 @@ fn csv(field: &str) -> String {
 const CSV_HEADER: &str = "model,code,declared,inherited,culprit,path";
 
 fn csv_row(f: &Finding<'_>) -> String {
-    let path: Vec<String> = f.path.iter().map(|k| k.to_string()).collect();
+    let path: Vec<String> = f.path.iter().map(|k| display_id(k)).collect();
     format!(
         "{},{},{},{},{},{}\n",
-        csv(&f.model.to_string()),
+        csv(&display_id(f.model)),
         f.code,
         csv(&f.declared),
         csv(&f.inherited),
-        csv(&f.culprit.map(|c| c.to_string()).unwrap_or_default()),
+        csv(&f.culprit.map(display_id).unwrap_or_default()),
         csv(&path.join(" > "))
     )
 }
 
 fn json_obj(f: &Finding<'_>) -> serde_json::Value {
     serde_json::json!({
-        "model": f.model.to_string(),
+        "model": display_id(f.model),
         "code": f.code,
         "verdict": f.verdict,
         "declared": f.declared,
         "inherited": f.inherited,
-        "culprit": f.culprit.map(|c| c.to_string()),
-        "path": f.path.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+        "culprit": f.culprit.map(display_id),
+        "path": f.path.iter().map(|k| display_id(k)).collect::<Vec<_>>(),
         "message": f.message,
     })
 }
@@ -247,9 +248,9 @@ pub fn audit(g: &Global, kb: KnowledgeBase, a: &AuditArgs) -> Result<ExitCode> {
                 for gr in s.groups.iter().take(a.top) {
                     let who = match (&gr.culprit, gr.code) {
                         (Some(c), ConflictCode::UnresolvedAncestor) => {
-                            format!("derivatives of unresolved {c}")
+                            format!("derivatives of unresolved {}", display_id(c))
                         }
-                        (Some(c), _) => format!("derivatives of {c}"),
+                        (Some(c), _) => format!("derivatives of {}", display_id(c)),
                         (None, _) => "models".to_string(),
                     };
                     writeln!(
