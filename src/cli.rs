@@ -40,7 +40,9 @@ pub fn run() -> Result<ExitCode> {
     }
 }
 
-pub(crate) fn block_on<F: std::future::Future<Output = Result<ExitCode>>>(f: F) -> Result<ExitCode> {
+pub(crate) fn block_on<F: std::future::Future<Output = Result<ExitCode>>>(
+    f: F,
+) -> Result<ExitCode> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -229,6 +231,13 @@ async fn descendants(g: &Global, kb: KnowledgeBase, a: &DescendantsArgs) -> Resu
     report_crawl(g, &trace);
     let graph = trace.graph();
     let root = trace.roots()[0];
+    let direct = graph.children(root).count();
+    if !g.quiet && trace.crawl.stats.requests > 0 && direct >= lineage::hub::LARGE_FAMILY {
+        let id = export::display_id(&graph.node(root).key);
+        render::warn(&format!(
+            "{id} has {direct} or more direct derivatives: `lineage sync --filter base_model:{id}` fetches them 1,000 per request (resumable), and later runs answer from it"
+        ));
+    }
     let view = View::new(
         graph,
         &trace.propagation,

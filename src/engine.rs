@@ -1,11 +1,11 @@
 //! The engine: knowledge base + clarifications + Hub crawler + propagation, behind one call.
 
+use lineage_core::audit::{self, AuditFilter, AuditSummary, Finding};
 use lineage_core::catalog::Catalog;
 use lineage_core::{
     assess, Assessment, Clarifications, DatasetPolicy, Fact, Graph, KnowledgeBase, NodeIndex,
     Propagation,
 };
-use lineage_core::audit::{self, AuditFilter, AuditSummary, Finding};
 use lineage_core::{ConflictCode, NodeKey, RepoKind};
 use lineage_hub::{
     Crawl, CrawlRequest, Direction, Hub, HubError, ImportReport, Settings, SyncObserver,

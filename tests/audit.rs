@@ -33,7 +33,10 @@ fn text_groups_findings_by_code_culprit_and_declared_license() {
         out.contains("derivatives of meta-llama/Llama-2-7b-hf that declare apache-2.0: 2 (declared-more-permissive)"),
         "{out}"
     );
-    assert!(out.contains("derivatives of CohereForAI/aya-101-nc that declare mit: 1"), "{out}");
+    assert!(
+        out.contains("derivatives of CohereForAI/aya-101-nc that declare mit: 1"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -43,18 +46,33 @@ fn csv_has_stable_columns_and_one_row_per_finding() {
     let (code, out, err) = env.run(&["--offline", "audit", "--format", "csv"]);
     assert_eq!(code, 0, "{err}");
     let mut lines = out.lines();
-    assert_eq!(lines.next(), Some("model,code,declared,inherited,culprit,path"));
+    assert_eq!(
+        lines.next(),
+        Some("model,code,declared,inherited,culprit,path")
+    );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 3, "{out}");
     assert!(rows.contains(&"someone/llama2-chat-apache,declared-more-permissive,apache-2.0,use-policy(Llama 2 Acceptable Use Policy),meta-llama/Llama-2-7b-hf,someone/llama2-chat-apache > meta-llama/Llama-2-7b-hf"), "{out}");
-    assert!(rows.iter().any(|r| r.starts_with("mixer/aya-mit,declared-more-permissive,mit,non-commercial,CohereForAI/aya-101-nc,")), "{out}");
+    assert!(
+        rows.iter().any(|r| r.starts_with(
+            "mixer/aya-mit,declared-more-permissive,mit,non-commercial,CohereForAI/aya-101-nc,"
+        )),
+        "{out}"
+    );
 }
 
 #[test]
 fn json_and_filters() {
     let env = Env::empty();
     dump(&env);
-    let (code, out, err) = env.run(&["--offline", "audit", "--format", "json", "--base", "CohereForAI/aya-101-nc"]);
+    let (code, out, err) = env.run(&[
+        "--offline",
+        "audit",
+        "--format",
+        "json",
+        "--base",
+        "CohereForAI/aya-101-nc",
+    ]);
     assert_eq!(code, 0, "{err}");
     let v = json(&out);
     let items = v.as_array().unwrap();
@@ -64,12 +82,22 @@ fn json_and_filters() {
     assert_eq!(items[0]["verdict"], "forbidden");
     let (_, out, _) = env.run(&["--offline", "audit", "--format", "json", "--author", "fair"]);
     assert_eq!(json(&out), j!([]));
-    let (_, out, _) = env.run(&["--offline", "audit", "--format", "csv", "--license", "apache-2.0"]);
+    let (_, out, _) = env.run(&[
+        "--offline",
+        "audit",
+        "--format",
+        "csv",
+        "--license",
+        "apache-2.0",
+    ]);
     assert_eq!(out.lines().count(), 3, "{out}");
     let (code, _, err) = env.run(&["--offline", "audit", "--code", "nonsense"]);
     assert_eq!(code, 2);
     assert!(err.contains("declared-more-permissive"), "{err}");
     let (code, _, err) = env.run(&["--offline", "audit", "--base", "not/synced"]);
     assert_eq!(code, 2);
-    assert!(err.contains("lineage sync --filter base_model:not/synced"), "{err}");
+    assert!(
+        err.contains("lineage sync --filter base_model:not/synced"),
+        "{err}"
+    );
 }

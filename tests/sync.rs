@@ -9,7 +9,10 @@ fn after_a_sync_check_descendants_and_audit_work_offline_with_zero_requests() {
     let online = Env::new();
     let (_, expected, err) = online.run(&["check", GGUF, "--format", "json"]);
     let expected = json(&expected);
-    assert!(expected["verdict"].is_string() || expected["commercial"].is_string(), "{err}");
+    assert!(
+        expected["verdict"].is_string() || expected["commercial"].is_string(),
+        "{err}"
+    );
 
     let env = Env::new();
     let (code, out, err) = env.run(&["sync"]);

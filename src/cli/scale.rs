@@ -26,12 +26,12 @@ fn progress(quiet: bool) -> impl Fn(&SyncEvent) + Sync {
                     ""
                 }
             )),
-            SyncEvent::Page { pages, repos, rate } => render::note(&format!(
-                "page {pages}: {repos} repos stored ({rate:.0}/s)"
-            )),
-            SyncEvent::PageSize { refused, next } => render::note(&format!(
-                "the Hub refused pages of {refused}; using {next}"
-            )),
+            SyncEvent::Page { pages, repos, rate } => {
+                render::note(&format!("page {pages}: {repos} repos stored ({rate:.0}/s)"))
+            }
+            SyncEvent::PageSize { refused, next } => {
+                render::note(&format!("the Hub refused pages of {refused}; using {next}"))
+            }
             SyncEvent::Waiting { wait, why } => {
                 render::note(&format!("{why}: waiting {:.1}s", wait.as_secs_f64()))
             }

@@ -273,7 +273,10 @@ mod tests {
         });
         let top = &s.groups[0];
         assert_eq!(top.code, ConflictCode::DeclaredMorePermissive);
-        assert_eq!(top.culprit, Some(NodeKey::model("meta-llama/Llama-2-7b-hf")));
+        assert_eq!(
+            top.culprit,
+            Some(NodeKey::model("meta-llama/Llama-2-7b-hf"))
+        );
         assert_eq!(top.declared, "apache-2.0");
         assert_eq!(top.count, 2);
         assert!(s.groups.iter().any(|gr| gr.culprit
@@ -282,7 +285,9 @@ mod tests {
             && gr.count == 1));
         // The honest fine-tune and the license-less quantization are not findings.
         assert!(!seen.iter().any(|(m, ..)| m == "fair/llama2-ft"));
-        assert!(!seen.iter().any(|(m, ..)| m == "quant/llama2-chat-apache-GGUF"));
+        assert!(!seen
+            .iter()
+            .any(|(m, ..)| m == "quant/llama2-chat-apache-GGUF"));
         assert_eq!(s.models, ix.len() as u64);
         assert_eq!(s.models_with_findings, 3);
         let (_, _, _, path_len) = seen
@@ -336,7 +341,8 @@ mod tests {
             let full = assess(&g, &prop, &kb, n);
             let cheap = judge(&g, &prop, &kb, n);
             assert_eq!(full.commercial, cheap.commercial, "{}", full.node);
-            let codes: Vec<ConflictCode> = cheap.conflicts.iter().map(|f| f.conflict.code).collect();
+            let codes: Vec<ConflictCode> =
+                cheap.conflicts.iter().map(|f| f.conflict.code).collect();
             let full_codes: Vec<ConflictCode> = full.conflicts.iter().map(|c| c.code).collect();
             assert_eq!(full_codes, codes, "{}", full.node);
         }

@@ -4,8 +4,8 @@ use crate::id::NodeKey;
 use petgraph::graph::DiGraph;
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::fmt;
 
 pub use petgraph::graph::NodeIndex;
@@ -272,7 +272,9 @@ pub struct Edge {
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
     g: DiGraph<Node, Edge>,
-    index: HashMap<NodeKey, NodeIndex>,
+    /// Keyed with a fast hasher: ids come from the Hub, not from an attacker choosing collisions
+    /// against a long-lived process, and hashing is most of a million-node build.
+    index: FxHashMap<NodeKey, NodeIndex>,
 }
 
 impl Graph {
@@ -285,7 +287,7 @@ impl Graph {
     pub fn with_capacity(nodes: usize, edges: usize) -> Graph {
         Graph {
             g: DiGraph::with_capacity(nodes, edges),
-            index: HashMap::with_capacity(nodes),
+            index: FxHashMap::with_capacity_and_hasher(nodes, Default::default()),
         }
     }
 

@@ -666,16 +666,16 @@ fn conflicts(
             .map(|c| graph.node(*c).key.id.clone())
             .collect();
         let message = if names.len() == 1 {
-                format!(
-                    "{} names itself as its base model; its real ancestry is unknown",
-                    names[0]
-                )
-            } else {
-                format!(
-                    "declared bases form a cycle ({}); the real ancestry is unknown",
-                    names.join(" ↔ ")
-                )
-            };
+            format!(
+                "{} names itself as its base model; its real ancestry is unknown",
+                names[0]
+            )
+        } else {
+            format!(
+                "declared bases form a cycle ({}); the real ancestry is unknown",
+                names.join(" ↔ ")
+            )
+        };
         out.push(Found {
             conflict: Conflict {
                 code: ConflictCode::Cycle,

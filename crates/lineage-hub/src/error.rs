@@ -64,7 +64,9 @@ pub enum HubError {
     Http(String),
     /// A sync could not go on (the Hub stopped answering, or refused the listing); what was stored
     /// stays, and the next `lineage sync` with the same query resumes from the page that failed.
-    #[error("sync stopped after {pages} page(s): {why}; run the same `lineage sync` again to resume")]
+    #[error(
+        "sync stopped after {pages} page(s): {why}; run the same `lineage sync` again to resume"
+    )]
     Sync {
         /// Pages stored before the failure (this run).
         pages: u64,

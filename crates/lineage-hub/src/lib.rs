@@ -53,6 +53,6 @@ pub use error::HubError;
 pub use hub::Hub;
 pub use settings::{Flags, RetryPolicy, Settings, Token, TokenSource};
 pub use sync::{
-    BadLine, ImportReport, SyncEvent, SyncObserver, SyncReport, SyncRequest, MAX_LINE,
+    BadLine, ImportReport, SyncEvent, SyncObserver, SyncReport, SyncRequest, LARGE_FAMILY, MAX_LINE,
 };
 pub use target::Target;

@@ -27,7 +27,18 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 /// `expand` values of a sync listing: what the verdict needs, nothing more.
-const SYNC_EXPAND: &[&str] = &["cardData", "disabled", "gated", "lastModified", "sha", "tags"];
+const SYNC_EXPAND: &[&str] = &[
+    "cardData",
+    "disabled",
+    "gated",
+    "lastModified",
+    "sha",
+    "tags",
+];
+/// Children of one model at which a family counts as large: the crawler's first listing page is
+/// full, so `lineage sync --filter base_model:ID` (1,000 per request, resumable) is the cheaper way.
+pub const LARGE_FAMILY: usize = crate::hub::LIST_LIMIT;
+
 /// The largest page the Hub serves.
 const MAX_PAGE: usize = 1000;
 /// The smallest page size tried when larger ones are refused.
@@ -261,7 +272,8 @@ impl Hub {
 /// (invalid references become `invalid` nodes).
 fn add_resolved(graph: &mut Graph, node: Node, hub_relation: Option<Relation>) {
     let kind = node.key.kind;
-    let follows = node.resolution.is_known() || matches!(node.resolution, Resolution::Unparseable { .. });
+    let follows =
+        node.resolution.is_known() || matches!(node.resolution, Resolution::Unparseable { .. });
     let (parents, invalid, relation) = if follows {
         crate::crawl::parents_of(&node, hub_relation)
     } else {
@@ -357,7 +369,13 @@ impl Inner {
     }
 
     /// `{endpoint}/api/{models|datasets}?author&filter&search&sort=lastModified&direction=-1&expand..&limit`.
-    fn sync_url(&self, kind: RepoKind, author: Option<&str>, req: &SyncRequest, limit: usize) -> Url {
+    fn sync_url(
+        &self,
+        kind: RepoKind,
+        author: Option<&str>,
+        req: &SyncRequest,
+        limit: usize,
+    ) -> Url {
         let mut u = self.settings.endpoint.clone();
         if let Ok(mut path) = u.path_segments_mut() {
             path.pop_if_empty();
@@ -481,11 +499,15 @@ async fn sync_listing(
     let mut incremental = false;
     loop {
         let fail = |why: String| HubError::Sync { pages, why };
-        let (body, next) = match inner.client().get_observed(&url, None, true, &on_wait).await {
+        let (body, next) = match inner
+            .client()
+            .get_observed(&url, None, true, &on_wait)
+            .await
+        {
             Ok(Answer::Ok { body, next, .. }) => (body, next),
-            Ok(Answer::Refused { status, message, .. })
-                if (status == 400 || status == 422) && pages == 0 && !resumed =>
-            {
+            Ok(Answer::Refused {
+                status, message, ..
+            }) if (status == 400 || status == 422) && pages == 0 && !resumed => {
                 // The page size may be what is refused: try the next smaller one.
                 match Some(limit / 2).filter(|s| *s >= MIN_PAGE) {
                     Some(smaller) => {
@@ -497,13 +519,23 @@ async fn sync_listing(
                         url = inner.sync_url(kind, author, req, limit);
                         continue;
                     }
-                    None => return Err(fail(format!("the Hub refused the listing: HTTP {status}: {message}"))),
+                    None => {
+                        return Err(fail(format!(
+                            "the Hub refused the listing: HTTP {status}: {message}"
+                        )))
+                    }
                 }
             }
-            Ok(Answer::Refused { status, message, .. }) => {
-                return Err(fail(format!("the Hub refused the listing: HTTP {status}: {message}")))
+            Ok(Answer::Refused {
+                status, message, ..
+            }) => {
+                return Err(fail(format!(
+                    "the Hub refused the listing: HTTP {status}: {message}"
+                )))
             }
-            Ok(Answer::Redirect(_)) => return Err(fail("the listing was redirected; not followed".into())),
+            Ok(Answer::Redirect(_)) => {
+                return Err(fail("the listing was redirected; not followed".into()))
+            }
             Ok(Answer::NotModified) => return Err(fail("unexpected 304 on a listing".into())),
             Err(Failure(why)) => return Err(fail(why)),
         };
@@ -515,7 +547,10 @@ async fn sync_listing(
         let mut rows = Vec::with_capacity(items.len());
         let mut oldest: Option<String> = None;
         for item in &items {
-            let Ok(row) = ListingItem::deserialize(item).map_err(|e| e.to_string()).and_then(|i| i.into_row(kind)) else {
+            let Ok(row) = ListingItem::deserialize(item)
+                .map_err(|e| e.to_string())
+                .and_then(|i| i.into_row(kind))
+            else {
                 continue;
             };
             if let Some(lm) = &row.last_modified {
@@ -537,7 +572,11 @@ async fn sync_listing(
         let next_url = match &next {
             Some(n) => match inner.on_endpoint(&url, n) {
                 Some(u) => Some(u),
-                None => return Err(fail("the next page is outside the configured endpoint; not followed".into())),
+                None => {
+                    return Err(fail(
+                        "the next page is outside the configured endpoint; not followed".into(),
+                    ))
+                }
             },
             None => None,
         };
@@ -546,7 +585,11 @@ async fn sync_listing(
         run.pages += 1;
         run.repos += rows.len() as u64;
         let done = incremental || next_url.is_none();
-        run.next_url = if done { None } else { next_url.as_ref().map(|u| u.to_string()) };
+        run.next_url = if done {
+            None
+        } else {
+            next_url.as_ref().map(|u| u.to_string())
+        };
         if done {
             run.finished_at = Some(cache::now());
             let newest = run.run_newest.clone();
@@ -775,7 +818,10 @@ impl ListingItem {
         let mut parents: Vec<(RepoKind, String)> = Vec::new();
         let mut push = |k: RepoKind, raw: &str| {
             if let Ok(key) = parse_card_ref(raw, k) {
-                if !parents.iter().any(|(pk, p)| *pk == key.kind && *p == key.id) {
+                if !parents
+                    .iter()
+                    .any(|(pk, p)| *pk == key.kind && *p == key.id)
+                {
                     parents.push((key.kind, key.id));
                 }
             }
@@ -792,7 +838,11 @@ impl ListingItem {
             for t in &self.tags.0 {
                 if let Some(rest) = t.strip_prefix("base_model:") {
                     let id = match rest.split_once(':') {
-                        Some((r, id)) if lineage_core::Relation::parse_model_relation(r).is_some() => id,
+                        Some((r, id))
+                            if lineage_core::Relation::parse_model_relation(r).is_some() =>
+                        {
+                            id
+                        }
                         _ => rest,
                     };
                     push(RepoKind::Model, id);
@@ -931,7 +981,9 @@ fn import(
                         line_no += 1;
                         let bad = BadLine {
                             line: line_no,
-                            why: format!("line of {len} bytes is longer than the limit of {MAX_LINE}"),
+                            why: format!(
+                                "line of {len} bytes is longer than the limit of {MAX_LINE}"
+                            ),
                         };
                         if tx.send(Ok(Batch::Bad(bad))).is_err() {
                             return;
@@ -946,13 +998,17 @@ fn import(
                         match parse_line(line, kind) {
                             Ok(r) => rows.push(r),
                             Err(why) => {
-                                if tx.send(Ok(Batch::Bad(BadLine { line: line_no, why }))).is_err() {
+                                if tx
+                                    .send(Ok(Batch::Bad(BadLine { line: line_no, why })))
+                                    .is_err()
+                                {
                                     return;
                                 }
                             }
                         }
                         if rows.len() >= IMPORT_BATCH {
-                            let full = std::mem::replace(&mut rows, Vec::with_capacity(IMPORT_BATCH));
+                            let full =
+                                std::mem::replace(&mut rows, Vec::with_capacity(IMPORT_BATCH));
                             if tx.send(Ok(Batch::Rows(full, line_no))).is_err() {
                                 return;
                             }
@@ -1042,7 +1098,10 @@ mod tests {
         let line = br#"{"_id":"x","id":"org/m","modelId":"org/m","likes":3,"tags":["transformers","base_model:finetune:meta-llama/Llama-2-7b-hf","dataset:tatsu-lab/alpaca","license:llama2",7],"cardData":{"license":"llama2","base_model":"meta-llama/Llama-2-7b-hf","widget":[{"text":"hi"}],"datasets":["tatsu-lab/alpaca"]},"sha":"abc","lastModified":"2024-01-02T00:00:00.000Z","gated":false,"siblings":[{"rfilename":"a"}]}"#;
         let row = parse_line(line, RepoKind::Model).unwrap();
         assert_eq!(row.id, "org/m");
-        assert_eq!(row.last_modified.as_deref(), Some("2024-01-02T00:00:00.000Z"));
+        assert_eq!(
+            row.last_modified.as_deref(),
+            Some("2024-01-02T00:00:00.000Z")
+        );
         assert_eq!(
             row.parents,
             vec![
@@ -1063,7 +1122,11 @@ mod tests {
 
     #[test]
     fn odd_shapes_are_absent_not_errors_and_bad_ids_are_errors() {
-        let row = parse_line(br#"{"id":"a/b","cardData":"text","tags":null,"sha":5}"#, RepoKind::Model).unwrap();
+        let row = parse_line(
+            br#"{"id":"a/b","cardData":"text","tags":null,"sha":5}"#,
+            RepoKind::Model,
+        )
+        .unwrap();
         assert!(row.parents.is_empty());
         assert!(parse_line(br#"{"id":"../etc"}"#, RepoKind::Model).is_err());
         assert!(parse_line(br#"{"likes":1}"#, RepoKind::Model).is_err());
@@ -1091,14 +1154,19 @@ mod tests {
         };
         assert_eq!(
             query_of(RepoKind::Model, None, &req),
-            ("models?filter=base_model:a/b".into(), Some("filter:base_model:a/b".into()))
+            (
+                "models?filter=base_model:a/b".into(),
+                Some("filter:base_model:a/b".into())
+            )
         );
         assert_eq!(
             query_of(RepoKind::Model, Some("org"), &SyncRequest::default()),
             ("models?author=org".into(), None)
         );
         assert_eq!(
-            query_of(RepoKind::Model, None, &SyncRequest::default()).1.as_deref(),
+            query_of(RepoKind::Model, None, &SyncRequest::default())
+                .1
+                .as_deref(),
             Some("all")
         );
     }

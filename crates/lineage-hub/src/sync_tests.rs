@@ -109,7 +109,10 @@ async fn an_interrupted_sync_resumes_without_refetching_stored_pages() {
     let d = tempfile::tempdir().unwrap();
     let h = Hub::new(settings(&hub, d.path())).unwrap();
     let fault = hub.fault(&page_prefix(10), Fault::ServerError);
-    let err = h.sync(&small_pages(), &|_: &SyncEvent| {}).await.unwrap_err();
+    let err = h
+        .sync(&small_pages(), &|_: &SyncEvent| {})
+        .await
+        .unwrap_err();
     assert!(matches!(err, HubError::Sync { pages: 2, .. }), "{err}");
     assert!(err.to_string().contains("resume"));
     assert_eq!(h.cache().synced_count(Kind::Model).unwrap(), 10);
@@ -172,7 +175,10 @@ async fn a_truncated_page_is_retried_and_never_half_stored() {
     let d = tempfile::tempdir().unwrap();
     let h = Hub::new(settings(&hub, d.path())).unwrap();
     hub.fault(&page_prefix(5), Fault::Truncated);
-    let err = h.sync(&small_pages(), &|_: &SyncEvent| {}).await.unwrap_err();
+    let err = h
+        .sync(&small_pages(), &|_: &SyncEvent| {})
+        .await
+        .unwrap_err();
     assert!(matches!(err, HubError::Sync { pages: 1, .. }), "{err}");
     assert_eq!(h.cache().synced_count(Kind::Model).unwrap(), 5);
 }
@@ -200,10 +206,18 @@ async fn later_syncs_stop_at_what_is_already_synced_and_since_sets_the_stop() {
     let r = h.sync(&small_pages(), &|_: &SyncEvent| {}).await.unwrap();
     assert_eq!(r.incremental, 1);
     assert_eq!(r.pages, 1);
-    assert_eq!(listing_requests(&hub).len(), 2, "one refused size, one page");
+    assert_eq!(
+        listing_requests(&hub).len(),
+        2,
+        "one refused size, one page"
+    );
     let (body, _) = h.cache().synced(Kind::Model, "org/m20").unwrap().unwrap();
     assert!(String::from_utf8_lossy(&body).contains("\"mit\""));
-    assert!(h.cache().synced(Kind::Model, "new/model").unwrap().is_some());
+    assert!(h
+        .cache()
+        .synced(Kind::Model, "new/model")
+        .unwrap()
+        .is_some());
 
     // --since reaches further back: 2024-01-20 is the date of org/m08, on the third page.
     hub.reset_requests();
@@ -241,7 +255,10 @@ async fn after_a_sync_crawls_up_and_down_need_no_request_even_offline() {
         let mut s = settings(&hub, d.path());
         s.offline = offline;
         let h = Hub::new(s).unwrap();
-        let up = CrawlRequest::new(vec![Target::parse("quant/m01-GGUF").unwrap()], Direction::Up);
+        let up = CrawlRequest::new(
+            vec![Target::parse("quant/m01-GGUF").unwrap()],
+            Direction::Up,
+        );
         let c = h.crawl(&up, &Clarifications::none()).await.unwrap();
         let prop = Propagation::run(&c.graph, &kb, DatasetPolicy::Strict);
         let a = assess(&c.graph, &prop, &kb, c.roots[0]);
@@ -252,9 +269,16 @@ async fn after_a_sync_crawls_up_and_down_need_no_request_even_offline() {
             Direction::Both,
         );
         let c = h.crawl(&down, &Clarifications::none()).await.unwrap();
-        assert_eq!(c.graph.node_count(), 26, "base, 24 fine-tunes and a quantization");
+        assert_eq!(
+            c.graph.node_count(),
+            26,
+            "base, 24 fine-tunes and a quantization"
+        );
         assert!(c.incomplete.is_empty());
-        let base = c.graph.find(&NodeKey::model("meta-llama/Llama-2-7b-hf")).unwrap();
+        let base = c
+            .graph
+            .find(&NodeKey::model("meta-llama/Llama-2-7b-hf"))
+            .unwrap();
         assert_eq!(c.graph.children(base).count(), 24);
     }
     assert_eq!(hub.request_count(), 0);
@@ -298,17 +322,25 @@ fn a_dump_imports_without_network_and_reports_malformed_lines_by_number() {
         // The endpoint does not exist: nothing may be asked of it.
         let s = Settings::new("http://127.0.0.1:9", d.path().join("cache")).unwrap();
         let h = Hub::new(s).unwrap();
-        let r = h.sync_from(&dump, Kind::Model, &|_: &SyncEvent| {}).unwrap();
+        let r = h
+            .sync_from(&dump, Kind::Model, &|_: &SyncEvent| {})
+            .unwrap();
         assert_eq!(r.repos, 3, "{name}");
         assert_eq!(r.bad_count, 1);
         assert_eq!(r.bad_lines[0].line, 3);
         assert_eq!(h.requests(), 0);
-        let kids = h.cache().synced_children(Kind::Model, "meta-llama/Llama-2-7b-hf").unwrap();
+        let kids = h
+            .cache()
+            .synced_children(Kind::Model, "meta-llama/Llama-2-7b-hf")
+            .unwrap();
         assert_eq!(kids.len(), 1);
         let g = h.synced_graph(&Clarifications::none()).unwrap();
         assert_eq!(g.node_count(), 3);
         let qwen = g.find(&NodeKey::model("Qwen/Qwen2-7B")).unwrap();
-        assert_eq!(g.node(qwen).declared.license_name.as_deref(), Some("tongyi-qianwen"));
+        assert_eq!(
+            g.node(qwen).declared.license_name.as_deref(),
+            Some("tongyi-qianwen")
+        );
         assert_eq!(g.node(qwen).resolution, Resolution::Found);
     }
 }
@@ -319,7 +351,11 @@ fn a_dump_that_is_missing_is_an_error() {
     let s = Settings::new("http://127.0.0.1:9", d.path()).unwrap();
     let h = Hub::new(s).unwrap();
     let e = h
-        .sync_from(&d.path().join("nope.jsonl"), Kind::Model, &|_: &SyncEvent| {})
+        .sync_from(
+            &d.path().join("nope.jsonl"),
+            Kind::Model,
+            &|_: &SyncEvent| {},
+        )
         .unwrap_err();
     assert!(matches!(e, HubError::Dump { .. }));
 }

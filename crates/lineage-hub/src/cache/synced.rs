@@ -170,13 +170,12 @@ impl Cache {
 
     /// When the newest finished sync covering `scope` (or everything) finished, if any did.
     pub fn sync_covered_at(&self, scope: &str) -> rusqlite::Result<Option<i64>> {
-        self.conn()
-            .query_row(
-                "SELECT MAX(finished_at) FROM sync_runs
+        self.conn().query_row(
+            "SELECT MAX(finished_at) FROM sync_runs
                  WHERE finished_at IS NOT NULL AND (scope = 'all' OR scope = ?1)",
-                params![scope],
-                |r| r.get::<_, Option<i64>>(0),
-            )
+            params![scope],
+            |r| r.get::<_, Option<i64>>(0),
+        )
     }
 
     /// The synced body of a repo and when it was synced.
@@ -275,8 +274,13 @@ mod tests {
     #[test]
     fn rows_edges_and_runs() {
         let c = Cache::in_memory().unwrap();
-        c.store_synced(&[row("a/child", &["a/base"]), row("a/base", &[])], 10, true, None)
-            .unwrap();
+        c.store_synced(
+            &[row("a/child", &["a/base"]), row("a/base", &[])],
+            10,
+            true,
+            None,
+        )
+        .unwrap();
         assert_eq!(c.synced_count(RepoKind::Model).unwrap(), 2);
         let kids = c.synced_children(RepoKind::Model, "a/base").unwrap();
         assert_eq!(kids.len(), 1);
