@@ -10,10 +10,7 @@ use lineage::{ConflictCode, Direction, Engine, Flags, KnowledgeBase, Settings, T
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let mut flags = Flags {
-        quiet: true,
-        ..Flags::default()
-    };
+    let mut flags = Flags { ..Flags::default() };
     let (mut depth, mut model) = (None, None);
     while let Some(a) = args.next() {
         match a.as_str() {

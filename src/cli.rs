@@ -1,23 +1,24 @@
 //! The command line: flags → settings → library → render → exit code. No domain logic lives here.
 
 mod args;
+mod progress;
 pub mod render;
 
 use anyhow::{bail, Context, Result};
 mod scale;
 
 use args::{
-    CatalogArgs, CheckArgs, Cli, Command, DatasetPolicyArg, DescendantsArgs, DescendantsFormat,
-    Global, GraphArgs, GraphFormat, LicensesArgs, ReportFormat,
+    CatalogArgs, CheckArgs, CheckFormat, Cli, Command, DatasetPolicyArg, DescendantsArgs,
+    DescendantsFormat, Global, GraphArgs, GraphFormat, LicensesArgs, ReportFormat,
 };
 use clap::Parser;
-use lineage::core::export::{self, Scope, View};
-use lineage::core::verdict::license_label;
+use lineage::core::export;
 use lineage::{
-    Catalog, DatasetPolicy, Direction, Engine, Flags, KnowledgeBase, Policy, Settings, Target,
+    Catalog, DatasetPolicy, Direction, Engine, Flags, KnowledgeBase, Policy, Settings, Show, Target,
 };
 use render::Out;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Exit code when every model is allowed (or a command that judges nothing succeeded).
 pub(crate) const ALLOWED: u8 = 0;
@@ -80,11 +81,13 @@ pub(crate) fn engine(g: &Global, kb: KnowledgeBase, policy: &Policy) -> Result<E
         refresh: g.refresh,
         concurrency: g.concurrency,
         max_nodes: g.max_nodes,
-        quiet: g.quiet || !render::stderr_is_terminal(),
         ..Flags::default()
     };
     let settings = Settings::from_env(&flags)?;
     let mut engine = Engine::new(kb, settings)?;
+    if !g.quiet {
+        engine = engine.with_observer(Arc::new(progress::Progress::new()));
+    }
     if g.no_catalog {
         engine = engine.without_catalog();
     }
@@ -140,35 +143,26 @@ fn report_crawl(g: &Global, trace: &lineage::Trace<'_>) {
 async fn graph(g: &Global, kb: KnowledgeBase, a: &GraphArgs) -> Result<ExitCode> {
     let policy = policy(g, &kb)?;
     let engine = engine(g, kb, &policy)?;
-    // The crawl always completes the ancestry of what it shows, so every colour is a full verdict:
-    // `--depth` bounds the walk down and what is drawn, never the ancestry.
-    let (direction, crawl_depth, scope) = if a.both {
-        (Direction::Both, a.depth, Scope::BOTH)
+    let show = if a.both {
+        Show::Both
     } else if a.down {
-        (Direction::Both, a.depth, Scope::DOWN)
+        Show::Descendants
     } else {
-        (Direction::Up, None, Scope::UP)
+        Show::Ancestry
     };
     let trace = engine
-        .trace(
-            targets(std::slice::from_ref(&a.model))?,
-            direction,
-            crawl_depth,
-        )
+        .trace_to_show(targets(std::slice::from_ref(&a.model))?, show, a.depth)
         .await?;
     report_crawl(g, &trace);
-    let view = View::new(
-        trace.graph(),
-        &trace.propagation,
-        trace.knowledge_base(),
-        trace.roots(),
-        scope.with_depth(a.depth),
-    );
+    let view = trace.view();
     let text = match a.format {
         GraphFormat::Dot => export::dot(&view),
         GraphFormat::Mermaid => export::mermaid(&view),
         GraphFormat::Tree => export::tree(&view),
         GraphFormat::Json => render::json(&export::json(&view)),
+        GraphFormat::Cyclonedx => render::document(|info| export::cyclonedx(&view, info))?,
+        GraphFormat::Spdx => render::document(|info| export::spdx(&view, info))?,
+        GraphFormat::Svg => render::svg(&view, a.renderer)?,
     };
     Out::open(a.output.as_deref())?.write(&text)?;
     Ok(ExitCode::from(ALLOWED))
@@ -190,7 +184,16 @@ async fn check(g: &Global, kb: KnowledgeBase, a: &CheckArgs) -> Result<ExitCode>
         assessments.push((assessment, outcome));
     }
     let text = match a.format {
-        ReportFormat::Json => {
+        CheckFormat::Cyclonedx | CheckFormat::Spdx => {
+            // One document: the models and their whole ancestry, each model a root.
+            let view = trace.view();
+            if a.format == CheckFormat::Cyclonedx {
+                render::document(|info| export::cyclonedx(&view, info))?
+            } else {
+                render::document(|info| export::spdx(&view, info))?
+            }
+        }
+        CheckFormat::Json => {
             let objs: Vec<_> = assessments
                 .iter()
                 .map(|(a, o)| export::check_json(a, Some(o)))
@@ -200,7 +203,7 @@ async fn check(g: &Global, kb: KnowledgeBase, a: &CheckArgs) -> Result<ExitCode>
                 _ => render::json(&serde_json::Value::Array(objs)),
             }
         }
-        ReportFormat::Text => assessments
+        CheckFormat::Text => assessments
             .iter()
             .map(|(a, o)| render::colour_report(&export::text(a, Some(o)), a.commercial))
             .collect::<Vec<_>>()
@@ -222,13 +225,14 @@ async fn descendants(g: &Global, kb: KnowledgeBase, a: &DescendantsArgs) -> Resu
     let policy = policy(g, &kb)?;
     let engine = engine(g, kb, &policy)?;
     let trace = engine
-        .trace(
+        .trace_to_show(
             targets(std::slice::from_ref(&a.model))?,
-            Direction::Both,
+            Show::Descendants,
             a.depth,
         )
         .await?;
     report_crawl(g, &trace);
+    let found = trace.descendants();
     let graph = trace.graph();
     let root = trace.roots()[0];
     let direct = graph.children(root).count();
@@ -238,26 +242,6 @@ async fn descendants(g: &Global, kb: KnowledgeBase, a: &DescendantsArgs) -> Resu
             "{id} has {direct} or more direct derivatives: `lineage sync --filter base_model:{id}` fetches them 1,000 per request (resumable), and later runs answer from it"
         ));
     }
-    let view = View::new(
-        graph,
-        &trace.propagation,
-        trace.knowledge_base(),
-        &[root],
-        Scope::DOWN.with_depth(a.depth),
-    );
-    let mut found: Vec<_> = view
-        .nodes()
-        .filter(|&ix| ix != root)
-        .map(|ix| (ix, trace.assess(ix)))
-        .collect();
-    // Conflicts first (the laundering audit), then the worst verdicts, then by id.
-    found.sort_by(|(_, x), (_, y)| {
-        x.conflicts
-            .is_empty()
-            .cmp(&y.conflicts.is_empty())
-            .then(y.commercial.severity().cmp(&x.commercial.severity()))
-            .then(x.node.cmp(&y.node))
-    });
     let text = match a.format {
         DescendantsFormat::Json => render::json(&serde_json::Value::Array(
             found
@@ -265,33 +249,9 @@ async fn descendants(g: &Global, kb: KnowledgeBase, a: &DescendantsArgs) -> Resu
                 .map(|(_, a)| export::check_json(a, None))
                 .collect(),
         )),
-        DescendantsFormat::Dot => export::dot(&view),
-        DescendantsFormat::Text => {
-            let root_key = &graph.node(root).key;
-            let mut out = format!(
-                "{} derivatives of {} found{}\n",
-                found.len(),
-                root_key,
-                a.depth
-                    .map(|d| format!(" within {d} edges"))
-                    .unwrap_or_default()
-            );
-            for (ix, a) in &found {
-                let lic = license_label(graph, trace.knowledge_base(), *ix)
-                    .unwrap_or_else(|| "no license".into());
-                out.push_str(&format!(
-                    "\n{} {} (declares {})\n  {}\n",
-                    render::verdict_tag(a.commercial),
-                    export::display_id(&a.node),
-                    lic,
-                    a.summary
-                ));
-                for c in &a.conflicts {
-                    out.push_str(&format!("  ! {}: {}\n", c.code, c.message));
-                }
-            }
-            out
-        }
+        DescendantsFormat::Dot => export::dot(&trace.view()),
+        DescendantsFormat::Svg => render::svg(&trace.view(), a.renderer)?,
+        DescendantsFormat::Text => export::descendants(&trace.view(), &found, &render::verdict_tag),
     };
     Out::stdout().write(&text)?;
     Ok(ExitCode::from(ALLOWED))
@@ -322,13 +282,7 @@ fn licenses(kb: &KnowledgeBase, a: &LicensesArgs) -> Result<ExitCode> {
             let Some(e) = kb.lookup(id) else {
                 bail!("no license {id:?} in the knowledge base; `lineage licenses` lists every entry, and --licenses FILE adds your own");
             };
-            let catalog = Catalog::builtin(kb);
-            let curated: Vec<&str> = catalog
-                .entries()
-                .iter()
-                .filter(|c| c.license.as_deref() == Some(e.id.as_str()))
-                .map(|c| c.repo.as_str())
-                .collect();
+            let curated = Catalog::builtin(kb).repos_under(&e.id);
             match a.format {
                 ReportFormat::Json => {
                     let mut v = serde_json::to_value(e)?;

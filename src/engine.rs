@@ -2,17 +2,46 @@
 
 use lineage_core::audit::{self, AuditFilter, AuditSummary, Finding};
 use lineage_core::catalog::Catalog;
+use lineage_core::export::{Scope, View};
 use lineage_core::{
     assess, Assessment, Clarifications, DatasetPolicy, Fact, Graph, KnowledgeBase, NodeIndex,
     Propagation,
 };
 use lineage_core::{ConflictCode, NodeKey, RepoKind};
 use lineage_hub::{
-    Crawl, CrawlRequest, Direction, Hub, HubError, ImportReport, Settings, SyncObserver,
+    Crawl, CrawlRequest, Direction, Hub, HubError, ImportReport, Observer, Settings, SyncObserver,
     SyncReport, SyncRequest, Target,
 };
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Which part of a lineage a report shows. It decides the crawl: the ancestry of everything shown
+/// is always crawled in full, so every verdict shown is complete; a depth bounds only the walk
+/// down and what is drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Show {
+    /// The model and its ancestors (`graph`, `check`).
+    #[default]
+    Ancestry,
+    /// The model and its descendants, each judged with its full ancestry (`graph --down`,
+    /// `descendants`).
+    Descendants,
+    /// Both (`graph --both`).
+    Both,
+}
+
+impl Show {
+    /// The crawl direction, the crawl depth and the view scope that show this part at most
+    /// `depth` edges from the root.
+    pub fn plan(self, depth: Option<usize>) -> (Direction, Option<usize>, Scope) {
+        match self {
+            Show::Ancestry => (Direction::Up, None, Scope::UP.with_depth(depth)),
+            Show::Descendants => (Direction::Both, depth, Scope::DOWN.with_depth(depth)),
+            Show::Both => (Direction::Both, depth, Scope::BOTH.with_depth(depth)),
+        }
+    }
+}
 
 /// Traces lineages and judges them, with one knowledge base, one set of clarifications and one Hub.
 ///
@@ -24,6 +53,7 @@ pub struct Engine {
     clarifications: Clarifications,
     dataset_policy: DatasetPolicy,
     hub: Hub,
+    observer: Option<Arc<dyn Observer>>,
 }
 
 impl Engine {
@@ -38,6 +68,7 @@ impl Engine {
             clarifications,
             dataset_policy: DatasetPolicy::Strict,
             hub,
+            observer: None,
         })
     }
 
@@ -67,6 +98,12 @@ impl Engine {
         self
     }
 
+    /// Reports crawl progress, rate-limit waits and warnings to `observer` (the library never prints).
+    pub fn with_observer(mut self, observer: Arc<dyn Observer>) -> Engine {
+        self.observer = Some(observer);
+        self
+    }
+
     /// The knowledge base in use.
     pub fn knowledge_base(&self) -> &KnowledgeBase {
         &self.kb
@@ -85,14 +122,45 @@ impl Engine {
         direction: Direction,
         depth: Option<usize>,
     ) -> Result<Trace<'_>, HubError> {
+        let scope = match direction {
+            Direction::Up => Scope::UP,
+            Direction::Down => Scope::DOWN,
+            Direction::Both => Scope::BOTH,
+        };
+        self.crawl_and_propagate(roots, direction, depth, scope.with_depth(depth))
+            .await
+    }
+
+    /// Crawls what it takes to show `show` of `roots` at most `depth` edges out (see [`Show`]) and
+    /// propagates license terms; [`Trace::view`] is then that part.
+    pub async fn trace_to_show(
+        &self,
+        roots: Vec<Target>,
+        show: Show,
+        depth: Option<usize>,
+    ) -> Result<Trace<'_>, HubError> {
+        let (direction, crawl_depth, scope) = show.plan(depth);
+        self.crawl_and_propagate(roots, direction, crawl_depth, scope)
+            .await
+    }
+
+    async fn crawl_and_propagate(
+        &self,
+        roots: Vec<Target>,
+        direction: Direction,
+        depth: Option<usize>,
+        scope: Scope,
+    ) -> Result<Trace<'_>, HubError> {
         let mut req = CrawlRequest::new(roots, direction);
         req.depth = depth;
+        req.observer = self.observer.clone();
         let crawl = self.hub.crawl(&req, &self.clarifications).await?;
         let propagation = Propagation::run(&crawl.graph, &self.kb, self.dataset_policy);
         Ok(Trace {
             kb: &self.kb,
             crawl,
             propagation,
+            scope,
         })
     }
 }
@@ -205,6 +273,8 @@ pub struct Trace<'e> {
     pub crawl: Crawl,
     /// Effective terms of every node.
     pub propagation: Propagation,
+    /// The part of the lineage the trace was made to show.
+    scope: Scope,
 }
 
 impl Trace<'_> {
@@ -226,5 +296,45 @@ impl Trace<'_> {
     /// The verdict on a node, with conditions, reasons, conflicts and unresolved ancestors.
     pub fn assess(&self, ix: NodeIndex) -> Assessment {
         assess(&self.crawl.graph, &self.propagation, self.kb, ix)
+    }
+
+    /// The part of the lineage the trace was made to show, ready for the exports.
+    pub fn view(&self) -> View<'_> {
+        View::new(
+            self.graph(),
+            &self.propagation,
+            self.kb,
+            self.roots(),
+            self.scope,
+        )
+    }
+
+    /// The descendants of the first root within the trace's scope, each with its assessment, in
+    /// report order: those with conflicts first (the laundering audit), then the most restrictive
+    /// verdicts, then by id.
+    pub fn descendants(&self) -> Vec<(NodeIndex, Assessment)> {
+        let Some(&root) = self.roots().first() else {
+            return Vec::new();
+        };
+        let view = View::new(
+            self.graph(),
+            &self.propagation,
+            self.kb,
+            &[root],
+            Scope::DOWN.with_depth(self.scope.depth),
+        );
+        let mut found: Vec<(NodeIndex, Assessment)> = view
+            .nodes()
+            .filter(|&ix| ix != root)
+            .map(|ix| (ix, self.assess(ix)))
+            .collect();
+        found.sort_by(|(_, x), (_, y)| {
+            x.conflicts
+                .is_empty()
+                .cmp(&y.conflicts.is_empty())
+                .then(y.commercial.cmp(&x.commercial))
+                .then(x.node.cmp(&y.node))
+        });
+        found
     }
 }

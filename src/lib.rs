@@ -23,7 +23,7 @@
 
 mod engine;
 
-pub use engine::{AuditOutcome, AuditRequest, Engine, Trace};
+pub use engine::{AuditOutcome, AuditRequest, Engine, Show, Trace};
 pub use lineage_core as core;
 pub use lineage_core::catalog::Catalog;
 pub use lineage_core::policy::{Policy, PolicyOutcome};
@@ -33,6 +33,6 @@ pub use lineage_core::{
 };
 pub use lineage_hub as hub;
 pub use lineage_hub::{
-    Crawl, Direction, Flags, Hub, HubError, ImportReport, Settings, SyncEvent, SyncObserver,
-    SyncReport, SyncRequest, Target,
+    Crawl, Direction, Event, Flags, Hub, HubError, ImportReport, Observer, Settings, SyncEvent,
+    SyncObserver, SyncReport, SyncRequest, Target,
 };

@@ -121,12 +121,26 @@ fn card_problems_fail_closed() {
         "{v}"
     );
 
+    // The CRLF front matter (no cardData in the API answer) is read: its license, base and dataset
+    // all count. mit over gpt2 (mit), trained on Alpaca (cc-by-nc-4.0): forbidden, and laundering.
     let (_, out, _) = env.run(&["check", "acme-ai/crlf-card-model", "--format", "json"]);
     let v = json(&out);
-    assert_ne!(v["commercial"], "permitted");
+    assert_eq!(v["resolution"]["status"], "found", "{v}");
+    assert_eq!(v["declared"]["license"], serde_json::json!(["mit"]), "{v}");
+    assert_eq!(v["commercial"], "forbidden", "{v}");
     assert!(
-        v["declared"].is_object(),
-        "the CRLF front matter was read: {v}"
+        v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["origin"] == "dataset:tatsu-lab/alpaca"),
+        "the dataset named in the CRLF card was followed: {v}"
+    );
+    assert!(
+        conflict_codes(&v)
+            .iter()
+            .any(|c| c == "declared-more-permissive"),
+        "{v}"
     );
 }
 
@@ -150,10 +164,41 @@ fn url_base_models_and_renamed_ids_resolve_on_the_hub() {
         "--no-catalog",
     ]);
     let v = json(&out);
-    let text = v.to_string();
+    // The card names the pre-rename id `bert-base-uncased`; the Hub redirects it to
+    // google-bert/bert-base-uncased. Only a resolved target yields its license (apache-2.0) on the
+    // path through the `renamed` edge; an unresolved one would be listed as unresolved instead.
+    let via_rename = v["conditions"].as_array().unwrap().iter().any(|r| {
+        r["origin"] == "model:google-bert/bert-base-uncased"
+            && r["license"] == "apache-2.0"
+            && r["path"][1]["relation"] == "renamed"
+    });
+    assert!(via_rename, "the rename was followed: {v}");
+    let unresolved = v["unresolved"].to_string();
+    assert!(!unresolved.contains("bert-base-uncased"), "{v}");
+    let (_, out, _) = env.run(&[
+        "graph",
+        "acme-ai/bert-base-uncased-sst2",
+        "--format",
+        "json",
+        "--no-catalog",
+    ]);
+    let g = json(&out);
+    let target = g["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "model:google-bert/bert-base-uncased")
+        .unwrap_or_else(|| panic!("the rename target is in the graph: {g}"));
+    assert_eq!(target["resolution"]["status"], "found", "{g}");
     assert!(
-        text.contains("google-bert/bert-base-uncased"),
-        "the rename was followed: {v}"
+        g["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["from"] == "model:google-bert/bert-base-uncased"
+                && e["to"] == "model:bert-base-uncased"
+                && e["relation"] == "renamed"),
+        "{g}"
     );
 }
 

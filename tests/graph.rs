@@ -48,7 +48,37 @@ fn graph_json_snapshot() {
         "--format",
         "json",
     ]);
-    insta::assert_json_snapshot!("graph_flux_merge_json", json(&out));
+    let v = json(&out);
+    // The facts the snapshot is about: a merge of FLUX.1-dev (non-commercial) and FLUX.1-schnell
+    // (apache-2.0) is forbidden because of dev, whatever schnell allows.
+    let verdict = |id: &str| {
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == id)
+            .map(|n| n["verdict"].clone())
+    };
+    assert_eq!(
+        verdict("model:acme-ai/FLUX.1-dev-schnell-merge"),
+        Some("forbidden".into())
+    );
+    assert_eq!(
+        verdict("model:black-forest-labs/FLUX.1-dev"),
+        Some("forbidden".into())
+    );
+    assert_eq!(
+        verdict("model:black-forest-labs/FLUX.1-schnell"),
+        Some("permitted".into())
+    );
+    let merges = v["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["to"] == "model:acme-ai/FLUX.1-dev-schnell-merge" && e["relation"] == "merge")
+        .count();
+    assert_eq!(merges, 2, "{v}");
+    insta::assert_json_snapshot!("graph_flux_merge_json", v);
 }
 
 #[test]

@@ -8,4 +8,5 @@ mod check;
 mod graph;
 mod misc;
 mod policy;
+mod sbom;
 mod sync;

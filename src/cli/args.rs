@@ -107,9 +107,21 @@ pub struct GraphArgs {
     /// At most this many edges from the model
     #[arg(long, value_name = "N")]
     pub depth: Option<usize>,
+    /// Who draws `--format svg`: the built-in layout, or Graphviz `dot` (must be on PATH)
+    #[arg(long, value_enum, default_value_t = Renderer::Builtin)]
+    pub renderer: Renderer,
     /// Write to FILE instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// Who draws SVG.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Renderer {
+    /// lineage's own layout; needs nothing installed
+    Builtin,
+    /// Graphviz `dot -Tsvg` on the DOT output; `dot` must be on PATH
+    Graphviz,
 }
 
 /// Formats of `lineage graph`.
@@ -123,6 +135,12 @@ pub enum GraphFormat {
     Mermaid,
     /// An indented tree with verdicts
     Tree,
+    /// A CycloneDX 1.6 JSON bill of materials (docs/sbom.md)
+    Cyclonedx,
+    /// An SPDX 3.0.1 JSON-LD document with the AI and Dataset profiles (docs/sbom.md)
+    Spdx,
+    /// An SVG picture (see --renderer)
+    Svg,
 }
 
 /// `lineage check`.
@@ -132,8 +150,21 @@ pub struct CheckArgs {
     #[arg(required = true)]
     pub models: Vec<String>,
     /// Output format
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+/// Formats of `lineage check`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CheckFormat {
+    /// For people
+    Text,
+    /// lineage.check/1 JSON (an array when several models are given)
+    Json,
+    /// One CycloneDX 1.6 JSON bill of materials for all the models and their ancestry
+    Cyclonedx,
+    /// One SPDX 3.0.1 JSON-LD document for all the models and their ancestry
+    Spdx,
 }
 
 /// Formats of reports.
@@ -156,6 +187,9 @@ pub struct DescendantsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = DescendantsFormat::Text)]
     pub format: DescendantsFormat,
+    /// Who draws `--format svg`: the built-in layout, or Graphviz `dot` (must be on PATH)
+    #[arg(long, value_enum, default_value_t = Renderer::Builtin)]
+    pub renderer: Renderer,
 }
 
 /// Formats of `lineage descendants`.
@@ -167,6 +201,8 @@ pub enum DescendantsFormat {
     Json,
     /// Graphviz DOT
     Dot,
+    /// An SVG picture (see --renderer)
+    Svg,
 }
 
 /// `lineage licenses`.

@@ -1,7 +1,9 @@
 //! Terminal rendering: colour (only on terminals, never with `NO_COLOR`), output files, messages.
 
+use super::args::Renderer;
 use anyhow::{Context, Result};
 use lineage::core::catalog::CatalogEntry;
+use lineage::core::export::{self, DocInfo, View};
 use lineage::core::LicenseEntry;
 use lineage::Verdict;
 use std::io::{IsTerminal, Write};
@@ -194,4 +196,88 @@ impl Out {
             }
         }
     }
+}
+
+/// Renders a bill of materials (CycloneDX or SPDX) with its creation time and serial number.
+///
+/// With `SOURCE_DATE_EPOCH` set (reproducible-builds.org), the time is that instant and the serial a
+/// name-based UUID (v5) of a first rendering without one, so the same lineage gives the same bytes;
+/// otherwise the time is now and the serial a random UUID (v4).
+pub fn document(render: impl Fn(&DocInfo) -> serde_json::Value) -> Result<String> {
+    let epoch = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.trim().is_empty() => Some(v.trim().parse::<i64>().with_context(|| {
+            format!("SOURCE_DATE_EPOCH must be whole seconds since 1970, not {v:?}")
+        })?),
+        _ => None,
+    };
+    let secs = match epoch {
+        Some(s) => s,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0),
+    };
+    let mut info = DocInfo {
+        timestamp: export::rfc3339(secs),
+        serial: None,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let serial = if epoch.is_some() {
+        let first = serde_json::to_string(&render(&info))?;
+        uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, first.as_bytes())
+    } else {
+        uuid::Uuid::new_v4()
+    };
+    info.serial = Some(serial.hyphenated().to_string());
+    Ok(json(&render(&info)))
+}
+
+/// Draws a view as SVG, with the built-in layout or with Graphviz `dot` (an error when it is not on
+/// PATH or fails).
+pub fn svg(view: &View<'_>, renderer: Renderer) -> Result<String> {
+    match renderer {
+        #[cfg(feature = "svg")]
+        Renderer::Builtin => Ok(export::svg(view)),
+        #[cfg(not(feature = "svg"))]
+        Renderer::Builtin => anyhow::bail!(
+            "this lineage was built without the `svg` feature; use --renderer graphviz (needs Graphviz `dot` on PATH)"
+        ),
+        Renderer::Graphviz => graphviz(&export::dot(view)),
+    }
+}
+
+fn graphviz(dot: &str) -> Result<String> {
+    use std::process::{Command, Stdio};
+    let mut child = match Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+            "--renderer graphviz needs Graphviz `dot` on PATH, and it is not there; install Graphviz or use --renderer builtin"
+        ),
+        Err(e) => return Err(e).context("cannot run Graphviz `dot`"),
+    };
+    let mut stdin = child.stdin.take().context("no stdin for `dot`")?;
+    let input = dot.to_string();
+    // Write from another thread so a large picture cannot deadlock on full pipes.
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child
+        .wait_with_output()
+        .context("Graphviz `dot` did not finish")?;
+    writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("writing to Graphviz `dot` panicked"))?
+        .context("cannot write to Graphviz `dot`")?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "Graphviz `dot` failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    String::from_utf8(out.stdout).context("Graphviz `dot` wrote invalid UTF-8")
 }

@@ -146,7 +146,7 @@ fn main() {
     for k in 0..sample {
         let ix = ms[(k * 7919) % ms.len()];
         let a = assess(&g, &prop, &kb, ix);
-        counts[a.commercial.severity() as usize] += 1;
+        counts[a.commercial as usize] += 1;
     }
     let explain = t2.elapsed();
     let effects: usize = g.node_indices().map(|ix| prop.effective(ix).len()).sum();

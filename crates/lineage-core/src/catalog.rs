@@ -181,6 +181,15 @@ impl Catalog {
         })
     }
 
+    /// The repositories curated under license `id` (a knowledge-base id), in catalog order.
+    pub fn repos_under(&self, id: &str) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|c| c.license.as_deref() == Some(id))
+            .map(|c| c.repo.clone())
+            .collect()
+    }
+
     /// Every entry, in file order.
     pub fn entries(&self) -> &[CatalogEntry] {
         &self.entries

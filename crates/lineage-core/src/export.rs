@@ -22,18 +22,28 @@
 //! assert!(export::tree(&view).contains("adapter meta-llama/Llama-2-7b-hf [conditional] (llama2)"));
 //! ```
 
+mod cyclonedx;
 mod dot;
 #[cfg(test)]
 pub(crate) mod fixture;
 mod json;
 mod mermaid;
+mod sbom;
+mod spdx;
+#[cfg(feature = "svg")]
+mod svg;
 mod text;
 mod tree;
 
+pub use cyclonedx::{cyclonedx, CYCLONEDX_SPEC};
 pub use dot::dot;
 pub use json::{check_json, json, CHECK_SCHEMA, GRAPH_SCHEMA};
 pub use mermaid::mermaid;
-pub use text::text;
+pub use sbom::{rfc3339, DocInfo, HUB};
+pub use spdx::{spdx, NO_ASSERTION_LICENSE, SPDX_CONTEXT};
+#[cfg(feature = "svg")]
+pub use svg::svg;
+pub use text::{descendants, text};
 pub use tree::tree;
 
 use crate::graph::{Graph, NodeIndex, Relation};
@@ -326,6 +336,56 @@ enum EdgeClass {
     Prohibition,
 }
 
+impl EdgeClass {
+    /// Every class, mildest first.
+    #[cfg_attr(not(feature = "svg"), allow(dead_code))]
+    const ALL: [EdgeClass; 5] = [
+        EdgeClass::Plain,
+        EdgeClass::Advisory,
+        EdgeClass::Condition,
+        EdgeClass::Unknown,
+        EdgeClass::Prohibition,
+    ];
+
+    /// A short name, for SVG classes and marker ids.
+    #[cfg_attr(not(feature = "svg"), allow(dead_code))]
+    fn name(self) -> &'static str {
+        match self {
+            EdgeClass::Plain => "plain",
+            EdgeClass::Advisory => "advisory",
+            EdgeClass::Condition => "condition",
+            EdgeClass::Unknown => "unknown",
+            EdgeClass::Prohibition => "prohibition",
+        }
+    }
+
+    /// The stroke colour of edges of this class in every drawn export.
+    fn colour(self) -> &'static str {
+        match self {
+            EdgeClass::Plain => "#000000",
+            EdgeClass::Advisory => "#7a7a7a",
+            EdgeClass::Condition => "#d9822b",
+            EdgeClass::Unknown => "#6b6b6b",
+            EdgeClass::Prohibition => "#c62828",
+        }
+    }
+
+    /// What the legend says about edges of this class.
+    #[cfg_attr(not(feature = "svg"), allow(dead_code))]
+    fn legend(self) -> &'static str {
+        match self {
+            EdgeClass::Plain => "thin black: nothing binding",
+            EdgeClass::Advisory => "dotted: advisory only",
+            EdgeClass::Condition => "orange bold: conditions",
+            EdgeClass::Unknown => "grey dashed: unknown",
+            EdgeClass::Prohibition => "red bold: non-commercial / no-derivatives",
+        }
+    }
+}
+
+/// The border colour of nodes with conflicts.
+const CONFLICT_COLOUR: &str = "#b3261e";
+
 impl Carried {
     fn class(&self) -> EdgeClass {
         let kinds = || self.binding.iter().map(Term::kind);
@@ -460,6 +520,19 @@ mod tests {
         let view = View::new(&f.graph, &f.prop, &f.kb, &[f.root], Scope::BOTH);
         let out = dot(&view);
         fixture::assert_valid_dot(&out);
+        // Facts: the GGUF root is red (forbidden), the Llama 2 base amber (conditional), the
+        // training data is drawn as a cylinder and its edge labelled.
+        let line_of = |id: &str| {
+            let label = format!("[label=\"{id}\\n");
+            out.lines()
+                .find(|l| l.contains(&label))
+                .unwrap_or("")
+                .to_string()
+        };
+        assert!(line_of("TheBloke/alpaca-7b-mit-GGUF").contains(verdict_colour(Verdict::Forbidden)));
+        assert!(line_of("meta-llama/Llama-2-7b-hf").contains(verdict_colour(Verdict::Conditional)));
+        assert!(line_of("datasets/tatsu-lab/alpaca").contains("shape=cylinder"));
+        assert!(out.contains("label=\"trained-on\""), "{out}");
         assert_snapshot!("dot", out);
     }
 
@@ -484,7 +557,37 @@ mod tests {
     fn json_snapshot() {
         let f = Fixture::new();
         let view = View::new(&f.graph, &f.prop, &f.kb, &[f.root], Scope::BOTH);
-        assert_json_snapshot!("graph_json", json(&view));
+        let v = json(&view);
+        let verdict = |id: &str| {
+            v["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|n| n["id"] == id)
+                .map(|n| n["verdict"].clone())
+        };
+        assert_eq!(
+            verdict("model:TheBloke/alpaca-7b-mit-GGUF"),
+            Some("forbidden".into())
+        );
+        assert_eq!(
+            verdict("model:meta-llama/Llama-2-7b-hf"),
+            Some("conditional".into())
+        );
+        assert_json_snapshot!("graph_json", v);
+    }
+
+    #[test]
+    fn bom_snapshots() {
+        let f = Fixture::new();
+        let view = View::new(&f.graph, &f.prop, &f.kb, &[f.root], Scope::BOTH);
+        let info = DocInfo {
+            timestamp: rfc3339(1_700_000_000),
+            serial: Some("de7d0830-0223-5864-bed3-2fc32cdf12bf".into()),
+            tool_version: "0.1.0".into(),
+        };
+        assert_json_snapshot!("cyclonedx", cyclonedx(&view, &info));
+        assert_json_snapshot!("spdx", spdx(&view, &info));
     }
 
     #[test]
@@ -492,7 +595,11 @@ mod tests {
         let f = Fixture::new();
         let a = assess(&f.graph, &f.prop, &f.kb, f.root);
         let outcome = f.policy.evaluate(&f.graph, &f.kb, f.root, &a);
-        assert_json_snapshot!("check_json", check_json(&a, Some(&outcome)));
+        let v = check_json(&a, Some(&outcome));
+        assert_eq!(v["commercial"], "forbidden");
+        assert_eq!(v["reasons"][0]["origin"], "dataset:tatsu-lab/alpaca");
+        assert_eq!(v["policy"]["allowed"], false);
+        assert_json_snapshot!("check_json", v);
         // Under the lenient dataset policy the dataset terms become advisories.
         let lenient = Fixture::with_policy(crate::propagate::DatasetPolicy::Lenient);
         let a = assess(&lenient.graph, &lenient.prop, &lenient.kb, lenient.root);
@@ -505,7 +612,11 @@ mod tests {
         let f = Fixture::new();
         let a = assess(&f.graph, &f.prop, &f.kb, f.root);
         let outcome = f.policy.evaluate(&f.graph, &f.kb, f.root, &a);
-        assert_snapshot!("text", text(&a, Some(&outcome)));
+        let t = text(&a, Some(&outcome));
+        assert!(t.lines().next().unwrap().ends_with("— FORBIDDEN"), "{t}");
+        assert!(t.contains("non-commercial"), "{t}");
+        assert!(t.contains("policy: denied"), "{t}");
+        assert_snapshot!("text", t);
     }
 
     #[test]
@@ -624,7 +735,37 @@ mod tests {
             let report = text(&a, None);
             proptest::prop_assert!(!report.chars().any(|c| c != '\n' && is_unsafe_char(c)), "{}", report);
             proptest::prop_assert!(report.lines().next().is_some_and(|l| l.contains(" — ")), "{}", report);
-            proptest::prop_assert!(serde_json::to_string(&json(&view)).is_ok());
+            // The JSON carries every card string exactly, however hostile: it round-trips.
+            let back: serde_json::Value = serde_json::from_str(&serde_json::to_string(&json(&view)).unwrap()).unwrap();
+            let nodes = back["nodes"].as_array().unwrap();
+            proptest::prop_assert_eq!(nodes.len(), 2);
+            let model_json = nodes.iter().find(|n| n["kind"] == "model").unwrap();
+            proptest::prop_assert_eq!(model_json["repo"].as_str(), Some(id.as_str()));
+            proptest::prop_assert_eq!(model_json["revision"].as_str(), Some(name.as_str()));
+            proptest::prop_assert_eq!(&model_json["declared"]["license"][0], &serde_json::json!(name));
+            let info = DocInfo {
+                timestamp: rfc3339(0),
+                serial: Some("00000000-0000-4000-8000-000000000000".into()),
+                tool_version: "0.1.0".into(),
+            };
+            let bom = cyclonedx(&view, &info);
+            let errors = fixture::cyclonedx_errors(&bom);
+            proptest::prop_assert!(errors.is_empty(), "{:?}\n{}", errors, bom);
+            let doc = spdx(&view, &info);
+            for e in doc["@graph"].as_array().unwrap() {
+                if let Some(id) = e["spdxId"].as_str() {
+                    proptest::prop_assert!(
+                        !id.chars().any(|c| c.is_whitespace() || c.is_control() || "\"<>{}|\\^`".contains(c)),
+                        "not an IRI: {:?}", id
+                    );
+                }
+            }
+            #[cfg(feature = "svg")]
+            {
+                let picture = svg(&view);
+                let parsed = roxmltree::Document::parse(&picture);
+                proptest::prop_assert!(parsed.is_ok(), "{:?}\n{}", parsed.err(), picture);
+            }
         }
     }
 

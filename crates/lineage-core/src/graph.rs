@@ -109,6 +109,56 @@ impl Declared {
     }
 }
 
+/// An answer that stands in for the Hub's current one, because the Hub did not serve the repo. The
+/// verdict uses it, and every output says so.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Fallback {
+    /// A cached answer past its time-to-live.
+    StaleCache {
+        /// When the answer was fetched (seconds since the Unix epoch).
+        fetched_at: i64,
+        /// Why no fresh answer was had (the Hub's failure, or offline mode).
+        why: String,
+    },
+    /// The curated catalog answered for a repo whose card was not read.
+    Catalog {
+        /// What the Hub said instead (not found, unreachable, offline...).
+        why: String,
+    },
+}
+
+impl Fallback {
+    /// One line for humans, e.g. `stale cache from 2026-11-30 (the Hub could not be reached: ...)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Fallback::StaleCache { fetched_at, why } => {
+                format!(
+                    "answered from a stale cache entry fetched {} ({why})",
+                    utc_date(*fetched_at)
+                )
+            }
+            Fallback::Catalog { why } => {
+                format!("answered from the curated catalog; no card was read ({why})")
+            }
+        }
+    }
+}
+
+/// `YYYY-MM-DD` of a Unix time (UTC), by the civil-from-days algorithm.
+pub(crate) fn utc_date(secs: i64) -> String {
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// How a node's metadata was obtained, or why it could not be.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
@@ -225,6 +275,8 @@ pub struct Node {
     /// What the card itself declared, kept when a clarification changed `declared`, so that
     /// conflicts speak of the card's own claim.
     pub card_declared: Option<Box<Declared>>,
+    /// Set when the metadata is not the Hub's current answer (a stale cache entry, the catalog).
+    pub fallback: Option<Fallback>,
 }
 
 impl Node {
@@ -245,6 +297,7 @@ impl Node {
             gated: false,
             clarifications: Vec::new(),
             card_declared: None,
+            fallback: None,
         }
     }
 
@@ -374,6 +427,44 @@ impl Graph {
             .map(|e| (e.source(), e.weight().relation))
     }
 
+    /// A copy with nodes in key order and edges in (parent, child, relation) order, so a graph built
+    /// in whatever order answers arrived reads the same on every run.
+    pub fn sorted(&self) -> Graph {
+        let mut nodes: Vec<NodeIndex> = self.node_indices().collect();
+        nodes.sort_by(|a, b| self.node(*a).key.cmp(&self.node(*b).key));
+        let mut out = Graph::with_capacity(self.node_count(), self.edge_count());
+        let mut at = vec![NodeIndex::new(0); self.node_count()];
+        for ix in nodes {
+            at[ix.index()] = out.upsert(self.node(ix).clone());
+        }
+        let mut edges: Vec<(NodeIndex, NodeIndex, Relation)> = self
+            .edges()
+            .map(|(p, c, r)| (at[p.index()], at[c.index()], r))
+            .collect();
+        edges.sort_unstable_by_key(|&(p, c, r)| (p, c, r));
+        for (p, c, r) in edges {
+            out.add_edge_unchecked(p, c, r);
+        }
+        out
+    }
+
+    /// Whether `alias` is `repo` itself under an old name: `repo` is reached from `alias` through
+    /// `renamed` edges only (a chain of renames included). A node is its own repository.
+    pub fn same_repository(&self, alias: NodeIndex, repo: NodeIndex) -> bool {
+        let mut at = alias;
+        // Each node has at most one current id; the bound stops a cycle of renames.
+        for _ in 0..=self.node_count() {
+            if at == repo {
+                return true;
+            }
+            match self.parents(at).find(|(_, r)| *r == Relation::Renamed) {
+                Some((p, _)) => at = p,
+                None => return false,
+            }
+        }
+        false
+    }
+
     /// The children of `ix` with the relation of each edge.
     pub fn children(&self, ix: NodeIndex) -> impl Iterator<Item = (NodeIndex, Relation)> + '_ {
         self.g
@@ -412,5 +503,18 @@ impl Graph {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc_date(0), "1970-01-01");
+        assert_eq!(utc_date(951_782_400), "2000-02-29");
+        assert_eq!(utc_date(1_796_169_600), "2026-12-02");
+        assert_eq!(utc_date(-86_400), "1969-12-31");
     }
 }

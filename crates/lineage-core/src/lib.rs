@@ -17,7 +17,11 @@
 //! assert!(a.conflicts.iter().any(|c| c.code.as_str() == "declared-more-permissive"));
 //! ```
 
+// The core does no I/O and never prints.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod audit;
+pub mod card;
 pub mod catalog;
 pub mod clarify;
 pub mod export;
@@ -31,10 +35,10 @@ pub mod verdict;
 
 pub use clarify::{Clarifications, Fact, RepoStatus};
 pub use graph::{
-    Clarification, ClarifySource, Declared, Graph, Node, NodeIndex, Relation, Resolution,
+    Clarification, ClarifySource, Declared, Fallback, Graph, Node, NodeIndex, Relation, Resolution,
 };
 pub use id::{parse_card_ref, parse_repo_ref, IdError, NodeKey, RepoKind, RepoRef};
-pub use license::{KbError, KnowledgeBase, LicenseEntry, LicenseMatch};
+pub use license::{KbError, KnowledgeBase, LicenseEntry, LicenseMatch, Lookup};
 pub use propagate::{DatasetPolicy, Propagation};
 pub use terms::{Term, TermKind};
 pub use verdict::{assess, judge, Assessment, Conflict, ConflictCode, Judgement, Reason, Verdict};

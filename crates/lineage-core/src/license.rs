@@ -89,13 +89,28 @@ impl LicenseMatch {
     }
 }
 
+/// What a free-form license string or link names in the knowledge base.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup<'k> {
+    /// Exactly one entry.
+    Found(&'k LicenseEntry),
+    /// A spelling or link that several entries share: naming one would be a guess.
+    Ambiguous(&'k [usize]),
+    /// Nothing.
+    Missing,
+}
+
+/// Entries that share one lookup key (a squashed spelling or a link). More than one means the key
+/// is ambiguous and resolves to none of them.
+type Slot = Vec<usize>;
+
 /// The reviewed table of licenses and their terms, with lookups by id, alias and link.
 #[derive(Clone, Debug)]
 pub struct KnowledgeBase {
     entries: Vec<LicenseEntry>,
     by_key: HashMap<String, usize>,
-    by_squashed: HashMap<String, usize>,
-    by_link: HashMap<String, usize>,
+    by_squashed: HashMap<String, Slot>,
+    by_link: HashMap<String, Slot>,
 }
 
 impl KnowledgeBase {
@@ -183,13 +198,30 @@ impl KnowledgeBase {
         let e = &self.entries[i];
         for name in std::iter::once(&e.id).chain(&e.aliases) {
             self.by_key.insert(normalise(name), i);
-            // A squashed spelling shared by two entries is ambiguous; the first keeps it.
-            self.by_squashed.entry(squash(name)).or_insert(i);
+            // A squashed spelling shared by two entries is ambiguous: both are kept, neither wins.
+            add_to_slot(&mut self.by_squashed, squash(name), i);
         }
         for link in e.links.iter().chain(std::iter::once(&e.url)) {
             if let Some(k) = link_key(link) {
-                self.by_link.entry(k).or_insert(i);
+                add_to_slot(&mut self.by_link, k, i);
             }
+        }
+    }
+
+    /// The ids of entries by their index, for naming the candidates of an ambiguous key.
+    pub fn ids_of(&self, indices: &[usize]) -> Vec<&str> {
+        indices
+            .iter()
+            .filter_map(|&i| self.entries.get(i))
+            .map(|e| e.id.as_str())
+            .collect()
+    }
+
+    fn slot<'k>(&'k self, slot: Option<&'k Slot>) -> Lookup<'k> {
+        match slot.map(Vec::as_slice) {
+            None | Some([]) => Lookup::Missing,
+            Some([i]) => Lookup::Found(&self.entries[*i]),
+            Some(many) => Lookup::Ambiguous(many),
         }
     }
 
@@ -206,25 +238,37 @@ impl KnowledgeBase {
             .filter(|e| e.id == id)
     }
 
-    /// Finds the entry a free-form license string names (id, alias, or a spelling variant of one).
+    /// Finds the entry a free-form license string names (id, alias, or a spelling variant of one);
+    /// `None` when it names nothing or several entries.
     pub fn lookup(&self, raw: &str) -> Option<&LicenseEntry> {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            return None;
+        match self.find(raw) {
+            Lookup::Found(e) => Some(e),
+            Lookup::Ambiguous(_) | Lookup::Missing => None,
         }
-        if let Some(&i) = self.by_key.get(&normalise(raw)) {
-            return Some(&self.entries[i]);
-        }
-        if let Some(&i) = self.by_squashed.get(&squash(raw)) {
-            return Some(&self.entries[i]);
-        }
-        self.lookup_link(raw)
     }
 
-    /// Finds the entry whose text lives at a `license_link` URL.
-    pub fn lookup_link(&self, link: &str) -> Option<&LicenseEntry> {
-        let k = link_key(link)?;
-        self.by_link.get(&k).map(|&i| &self.entries[i])
+    /// What a free-form license string names: an exact id or alias first, then a spelling variant,
+    /// then a link. A variant or link shared by several entries is [`Lookup::Ambiguous`].
+    pub fn find(&self, raw: &str) -> Lookup<'_> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Lookup::Missing;
+        }
+        if let Some(&i) = self.by_key.get(&normalise(raw)) {
+            return Lookup::Found(&self.entries[i]);
+        }
+        match self.slot(self.by_squashed.get(&squash(raw))) {
+            Lookup::Missing => self.find_link(raw),
+            found => found,
+        }
+    }
+
+    /// What a `license_link` URL identifies.
+    pub fn find_link(&self, link: &str) -> Lookup<'_> {
+        match link_key(link) {
+            Some(k) => self.slot(self.by_link.get(&k)),
+            None => Lookup::Missing,
+        }
     }
 
     /// Resolves what a card declares to knowledge-base entries.
@@ -241,19 +285,36 @@ impl KnowledgeBase {
                 wants_other = true;
                 continue;
             }
-            match self.lookup(raw) {
-                Some(e) if e.id == "other" => wants_other = true,
-                Some(e) => push_unique(&mut m.ids, &e.id),
-                None => m.unresolved.push(raw.clone()),
+            match self.find(raw) {
+                Lookup::Found(e) if e.id == "other" => wants_other = true,
+                Lookup::Found(e) => push_unique(&mut m.ids, &e.id),
+                Lookup::Ambiguous(c) => m.unresolved.push(format!(
+                    "{raw} (ambiguous: it could be any of {})",
+                    self.ids_of(c).join(", ")
+                )),
+                Lookup::Missing => m.unresolved.push(raw.clone()),
             }
         }
         if wants_other {
-            let by_name = d.license_name.as_deref().and_then(|n| self.lookup(n));
-            let by_link = d.license_link.as_deref().and_then(|l| self.lookup_link(l));
-            match by_name.or(by_link) {
-                Some(e) if e.id != "other" => push_unique(&mut m.ids, &e.id),
-                _ => {
-                    let raw = match (&d.license_name, &d.license_link) {
+            let by_name = d
+                .license_name
+                .as_deref()
+                .map_or(Lookup::Missing, |n| self.find(n));
+            let by_link = || {
+                d.license_link
+                    .as_deref()
+                    .map_or(Lookup::Missing, |l| self.find_link(l))
+            };
+            // A name that names nothing defers to the link; an ambiguous name does not (the link
+            // cannot say which of the candidates the author meant more reliably than the name).
+            let found = match by_name {
+                Lookup::Missing => by_link(),
+                other => other,
+            };
+            match found {
+                Lookup::Found(e) if e.id != "other" => push_unique(&mut m.ids, &e.id),
+                found => {
+                    let mut raw = match (&d.license_name, &d.license_link) {
                         (Some(n), Some(l)) => {
                             format!("other (license_name {n:?}, license_link {l:?})")
                         }
@@ -261,6 +322,12 @@ impl KnowledgeBase {
                         (None, Some(l)) => format!("other (license_link {l:?})"),
                         (None, None) => "other (no license_name or license_link)".to_string(),
                     };
+                    if let Lookup::Ambiguous(c) = found {
+                        raw.push_str(&format!(
+                            ", ambiguous: it could be any of {}",
+                            self.ids_of(c).join(", ")
+                        ));
+                    }
                     m.unresolved.push(raw);
                 }
             }
@@ -298,6 +365,13 @@ impl KnowledgeBase {
         declared
             .iter()
             .any(|d| d == required || compatible.iter().any(|c| c == d))
+    }
+}
+
+fn add_to_slot(index: &mut HashMap<String, Slot>, key: String, i: usize) {
+    let slot = index.entry(key).or_default();
+    if !slot.contains(&i) {
+        slot.push(i);
     }
 }
 
@@ -395,6 +469,74 @@ mod tests {
             kb.lookup("llama-2-community-license")
                 .map(|e| e.id.as_str()),
             Some("llama2")
+        );
+    }
+
+    #[test]
+    fn a_key_several_entries_share_resolves_to_none_of_them() {
+        let kb = KnowledgeBase::builtin();
+        // Every squashed spelling and link key: one entry, or ambiguous naming all that share it.
+        let mut owners: HashMap<String, Vec<&str>> = HashMap::new();
+        for e in kb.entries() {
+            let names = std::iter::once(&e.id).chain(&e.aliases);
+            let keys = names.map(|n| format!("name {}", squash(n))).chain(
+                e.links
+                    .iter()
+                    .chain(std::iter::once(&e.url))
+                    .filter_map(|l| link_key(l))
+                    .map(|k| format!("link {k}")),
+            );
+            for k in keys {
+                let v = owners.entry(k).or_default();
+                if !v.contains(&e.id.as_str()) {
+                    v.push(&e.id);
+                }
+            }
+        }
+        let mut shared = 0;
+        for (key, ids) in &owners {
+            let (kind, k) = key.split_once(' ').unwrap();
+            let slot = match kind {
+                "name" => kb.slot(kb.by_squashed.get(k)),
+                _ => kb.slot(kb.by_link.get(k)),
+            };
+            match (ids.as_slice(), slot) {
+                ([one], Lookup::Found(e)) => assert_eq!(e.id, *one, "{key}"),
+                (many, Lookup::Ambiguous(c)) if many.len() > 1 => {
+                    shared += 1;
+                    let mut got = kb.ids_of(c);
+                    got.sort_unstable();
+                    let mut want = many.to_vec();
+                    want.sort_unstable();
+                    assert_eq!(got, want, "{key}");
+                }
+                (ids, slot) => panic!("{key} is owned by {ids:?} but resolves to {slot:?}"),
+            }
+        }
+        assert!(
+            shared > 0,
+            "the built-in base has shared links (the Hub docs page, gpl/lgpl)"
+        );
+    }
+
+    #[test]
+    fn an_ambiguous_link_is_unknown_naming_the_candidates() {
+        let kb = KnowledgeBase::builtin();
+        let link = "https://huggingface.co/docs/hub/repositories-licenses";
+        assert!(matches!(kb.find_link(link), Lookup::Ambiguous(c) if c.len() > 1));
+        let d = Declared {
+            license: vec!["other".into()],
+            license_link: Some(link.into()),
+            ..Declared::default()
+        };
+        let m = kb.resolve(&d);
+        assert!(m.ids.is_empty(), "{m:?}");
+        assert_eq!(m.unresolved.len(), 1);
+        assert!(m.unresolved[0].contains("ambiguous"), "{m:?}");
+        let terms = kb.terms_of(&m);
+        assert!(
+            terms.iter().all(|t| matches!(t, Term::Unknown { .. })),
+            "{terms:?}"
         );
     }
 
@@ -546,7 +688,13 @@ mod tests {
         let kb = KnowledgeBase::builtin();
         let missing: Vec<_> = HUB_IDS.iter().filter(|id| kb.get(id).is_none()).collect();
         assert!(missing.is_empty(), "no entry for {missing:?}");
-        assert!(HUB_IDS.len() >= 83);
+        // The reference table lists 83 identifiers: a duplicate in this list would hide a missing one.
+        let unique: std::collections::BTreeSet<&str> = HUB_IDS.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            83,
+            "the list must name each Hub identifier once"
+        );
     }
 
     #[test]

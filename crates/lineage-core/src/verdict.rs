@@ -1,7 +1,7 @@
 //! Verdicts and conflicts: what the effective terms of a node mean for commercial use, with reasons.
 
 use crate::graph::{
-    Clarification, ClarifySource, Declared, Graph, Node, NodeIndex, Relation, Resolution,
+    Clarification, ClarifySource, Declared, Fallback, Graph, Node, NodeIndex, Relation, Resolution,
 };
 use crate::id::{NodeKey, RepoKind};
 use crate::license::KnowledgeBase;
@@ -11,7 +11,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// May this be used commercially? Ordered from best to worst.
+/// May this be used commercially?
+///
+/// The order (`Ord`) is severity, from least to most restrictive: permitted < conditional < unknown
+/// < forbidden. Adding facts never moves a verdict down this order: a forbidden lineage stays
+/// forbidden even if an unknown part is found later, because the first-match rule of
+/// [`assess`] puts forbidden before unknown. This is the only ordering of verdicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
@@ -19,14 +24,14 @@ pub enum Verdict {
     Permitted,
     /// Permitted under conditions (use policy, thresholds, attribution, ...), listed.
     Conditional,
-    /// A license in the lineage forbids it (non-commercial, or a derivative of a no-derivatives work).
-    Forbidden,
     /// Part of the lineage is unknown; never read as permission.
     Unknown,
+    /// A license in the lineage forbids it (non-commercial, or a derivative of a no-derivatives work).
+    Forbidden,
 }
 
 impl Verdict {
-    /// Every verdict.
+    /// Every verdict, in the order reports and legends list them (not the severity order).
     pub const ALL: [Verdict; 4] = [
         Verdict::Permitted,
         Verdict::Conditional,
@@ -47,19 +52,6 @@ impl Verdict {
     /// Parses a kebab-case name.
     pub fn parse(s: &str) -> Option<Verdict> {
         Verdict::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-
-    /// How restrictive the verdict is: permitted 0, conditional 1, unknown 2, forbidden 3.
-    ///
-    /// Used to say that adding facts never loosens a verdict: a forbidden lineage stays forbidden even
-    /// if an unknown part is found later, because the first-match rule puts forbidden before unknown.
-    pub fn severity(self) -> u8 {
-        match self {
-            Verdict::Permitted => 0,
-            Verdict::Conditional => 1,
-            Verdict::Unknown => 2,
-            Verdict::Forbidden => 3,
-        }
     }
 }
 
@@ -184,6 +176,16 @@ pub struct Unresolved {
     pub status: String,
 }
 
+/// A node of the lineage (or the node itself) whose metadata is not the Hub's current answer: a
+/// stale cache entry or the curated catalog stood in, and the verdict relies on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandIn {
+    /// The node.
+    pub node: NodeKey,
+    /// What stood in, and why.
+    pub fallback: Fallback,
+}
+
 /// The judgement of one node: verdict, conditions, reasons, conflicts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assessment {
@@ -209,6 +211,8 @@ pub struct Assessment {
     pub conflicts: Vec<Conflict>,
     /// Ancestors (or the node itself) whose metadata could not be resolved.
     pub unresolved: Vec<Unresolved>,
+    /// Ancestors (or the node itself) answered by a stale cache entry or the catalog.
+    pub stand_ins: Vec<StandIn>,
     /// The dataset policy the verdict was computed under.
     pub dataset_policy: DatasetPolicy,
 }
@@ -244,7 +248,11 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
 
     let reason = |t: &Term| -> Vec<Reason> { reasons_for(graph, prop, kb, ix, t) };
 
-    let is_derivative_nd = |t: &Term, origin: NodeIndex| *t == Term::NoDerivatives && origin != ix;
+    // A no-derivatives term binds the work itself (and its old names) as a condition; anything
+    // else that carries it, a quantized copy included, is a derivative and is forbidden.
+    let same_work = |origin: NodeIndex| graph.same_repository(ix, origin);
+    let is_derivative_nd =
+        |t: &Term, origin: NodeIndex| *t == Term::NoDerivatives && !same_work(origin);
     let forbidding: Vec<&Term> = binding
         .iter()
         .filter(|(t, o)| *t == Term::NonCommercial || is_derivative_nd(t, *o))
@@ -257,7 +265,7 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
         .collect();
     let condition_terms: Vec<&Term> = binding
         .iter()
-        .filter(|(t, o)| t.kind().is_condition() || (*t == Term::NoDerivatives && *o == ix))
+        .filter(|(t, o)| t.kind().is_condition() || (*t == Term::NoDerivatives && same_work(*o)))
         .map(|(t, _)| t)
         .collect();
     let notice_terms: Vec<&Term> = binding
@@ -297,7 +305,8 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
     };
     let advisories: Vec<Reason> = advisory.iter().flat_map(reason).collect();
 
-    let unresolved = unresolved_ancestry(graph, ix);
+    let ancestry = graph.ancestors(ix);
+    let unresolved = unresolved_ancestry(graph, &ancestry);
     let conflicts = conflicts(graph, prop, kb, ix, &binding, &unresolved)
         .into_iter()
         .map(|f| f.conflict)
@@ -316,6 +325,7 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
         advisories,
         conflicts,
         unresolved,
+        stand_ins: stand_ins(graph, &ancestry),
         dataset_policy: prop.dataset_policy(),
     }
 }
@@ -368,7 +378,8 @@ pub fn judge(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInde
         if e.advisory {
             continue;
         }
-        let v = if *t == Term::NonCommercial || (*t == Term::NoDerivatives && e.origin != ix) {
+        let same_work = graph.same_repository(ix, e.origin);
+        let v = if *t == Term::NonCommercial || (*t == Term::NoDerivatives && !same_work) {
             Verdict::Forbidden
         } else if kind == TermKind::Unknown {
             Verdict::Unknown
@@ -377,7 +388,7 @@ pub fn judge(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInde
         } else {
             Verdict::Permitted
         };
-        if v.severity() > commercial.severity() {
+        if v > commercial {
             commercial = v;
         }
     }
@@ -404,6 +415,22 @@ pub fn judge(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInde
         commercial,
         conflicts,
     }
+}
+
+/// The nodes of the lineage whose answers stood in for the Hub's, sorted by key.
+fn stand_ins(graph: &Graph, ancestry: &[NodeIndex]) -> Vec<StandIn> {
+    let mut out: Vec<StandIn> = ancestry
+        .iter()
+        .filter_map(|&a| {
+            let n = graph.node(a);
+            n.fallback.as_ref().map(|f| StandIn {
+                node: n.key.clone(),
+                fallback: f.clone(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.node.cmp(&b.node));
+    out
 }
 
 fn reasons_for(
@@ -478,11 +505,10 @@ fn reasons_for(
         .collect()
 }
 
-fn unresolved_ancestry(graph: &Graph, ix: NodeIndex) -> Vec<Unresolved> {
-    let mut out: Vec<Unresolved> = graph
-        .ancestors(ix)
-        .into_iter()
-        .filter_map(|a| {
+fn unresolved_ancestry(graph: &Graph, ancestry: &[NodeIndex]) -> Vec<Unresolved> {
+    let mut out: Vec<Unresolved> = ancestry
+        .iter()
+        .filter_map(|&a| {
             let n = graph.node(a);
             match n.resolution {
                 Resolution::Found | Resolution::Curated | Resolution::Renamed { .. } => None,
@@ -618,6 +644,7 @@ fn conflicts(
 
     for (t, o) in &inherited {
         match t {
+            Term::NoDerivatives if graph.same_repository(ix, *o) => {}
             Term::NoDerivatives => out.push(Found {
                 conflict: Conflict {
                     code: ConflictCode::NoDerivativesViolated,

@@ -3,6 +3,7 @@
 //! the server's own wait for 429).
 
 use crate::error::HubError;
+use crate::observe::{Event, Observer};
 use crate::settings::{RetryPolicy, Settings, Token};
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, IF_NONE_MATCH, USER_AGENT};
@@ -51,6 +52,9 @@ pub(crate) struct Failure(pub String);
 enum AttemptError {
     /// Worth another try after the backoff delay.
     Transient(String),
+    /// The endpoint could not be reached at all (DNS failure, connection refused): worth one more
+    /// try, in case it was a blip, and no more: retrying a dead host only delays the answer.
+    Unreachable(String),
     /// 429: try again after this long.
     RateLimited(String, Duration),
     /// Not worth retrying.
@@ -65,6 +69,7 @@ impl AttemptError {
     fn into_why(self) -> String {
         match self {
             AttemptError::Transient(w)
+            | AttemptError::Unreachable(w)
             | AttemptError::RateLimited(w, _)
             | AttemptError::Fatal(w) => w,
         }
@@ -111,38 +116,33 @@ impl Client {
 
     /// GETs `url`, retrying transient failures. `etag` makes it conditional; `json` makes a body that
     /// is not valid JSON count as truncated (and so be retried).
-    pub async fn get(&self, url: &Url, etag: Option<&str>, json: bool) -> Result<Answer, Failure> {
-        self.get_observed(url, etag, json, &|_, _| {}).await
-    }
-
-    /// [`Client::get`], telling `on_wait` how long it waits before each retry and why.
-    pub async fn get_observed(
+    pub async fn get(
         &self,
         url: &Url,
         etag: Option<&str>,
         json: bool,
-        on_wait: &(dyn Fn(Duration, &str) + Sync),
+        observer: &dyn Observer,
     ) -> Result<Answer, Failure> {
         let backoff = ExponentialBuilder::default()
             .with_jitter()
             .with_min_delay(self.retry.min_delay)
             .with_max_delay(self.retry.max_delay)
             .with_max_times(self.retry.max_retries);
+        let unreachable = AtomicU64::new(0);
         let result = (|| self.attempt(url, etag, json))
             .retry(backoff)
             .sleep(tokio::time::sleep)
-            .when(AttemptError::retryable)
+            .when(|e| match e {
+                AttemptError::Unreachable(_) => unreachable.fetch_add(1, Ordering::Relaxed) < 1,
+                e => e.retryable(),
+            })
             .adjust(|e, delay| match (e, delay) {
                 // The backoff decides whether another try is left; the Hub decides how long to wait.
-                (AttemptError::RateLimited(_, wait), Some(_)) => Some(*wait),
+                (AttemptError::RateLimited(_, wait), Some(_)) => {
+                    observer.event(&Event::Waiting { wait: *wait });
+                    Some(*wait)
+                }
                 (_, d) => d,
-            })
-            .notify(|e, wait| {
-                let why = match e {
-                    AttemptError::RateLimited(..) => "rate limited by the Hub",
-                    _ => "the Hub did not answer",
-                };
-                on_wait(wait, why);
             })
             .await;
         result.map_err(|e| Failure(self.scrub(e.into_why())))
@@ -180,10 +180,13 @@ impl Client {
             req = req.header(IF_NONE_MATCH, e);
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| AttemptError::Transient(describe(&e)))?;
+        let resp = req.send().await.map_err(|e| {
+            if e.is_connect() && !e.is_timeout() {
+                AttemptError::Unreachable(describe(&e))
+            } else {
+                AttemptError::Transient(describe(&e))
+            }
+        })?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         match status {

@@ -4,8 +4,9 @@
 use crate::cache::{self, Cache, Entry};
 use crate::client::{Answer, Client, Failure};
 use crate::error::HubError;
+use crate::observe::{Event, Observer};
 use crate::settings::Settings;
-use lineage_core::{NodeKey, RepoKind};
+use lineage_core::{Fallback, NodeKey, RepoKind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use url::Url;
@@ -56,8 +57,13 @@ pub(crate) struct Inner {
 /// A GET's outcome, from the cache or the network.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Got {
-    /// 200: the body and, for listings, the next page.
-    Ok { body: Vec<u8>, next: Option<String> },
+    /// 200: the body and, for listings, the next page; `stale` when it is a cached answer past its
+    /// time-to-live, used because no fresh one could be had.
+    Ok {
+        body: Vec<u8>,
+        next: Option<String>,
+        stale: Option<Fallback>,
+    },
     /// A redirect with its `Location`.
     Redirect(String),
     /// A refusal (401, 403, 404, other 4xx).
@@ -209,7 +215,8 @@ impl Inner {
     }
 
     /// GETs `url` through the cache. `json`: the body must parse as JSON to count as complete.
-    pub async fn get(&self, url: &Url, json: bool) -> Got {
+    /// `observer` hears whether the answer came from the cache or the network, and of rate-limit waits.
+    pub async fn get(&self, url: &Url, json: bool, observer: &dyn Observer) -> Got {
         let key = url.as_str();
         let entry = match self.cache.get(key) {
             Ok(e) => e,
@@ -222,7 +229,16 @@ impl Inner {
             return match entry {
                 Some(e) => {
                     self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-                    from_entry(e)
+                    observer.event(&Event::Cached {
+                        url: url.to_string(),
+                    });
+                    let stale = (!e.is_fresh(self.settings.ttl, cache::now())).then(|| {
+                        Fallback::StaleCache {
+                            fetched_at: e.fetched_at,
+                            why: "offline mode: the Hub was not asked".into(),
+                        }
+                    });
+                    from_entry(e).with_stale(stale)
                 }
                 None => Got::Failed(
                     "offline mode (--offline or HF_HUB_OFFLINE) and not in the cache".into(),
@@ -235,6 +251,9 @@ impl Inner {
             let anonymous_refusal = e.status >= 400 && !e.authed && self.client.has_token();
             if !self.settings.refresh && !anonymous_refusal && e.is_fresh(self.settings.ttl, now) {
                 self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                observer.event(&Event::Cached {
+                    url: url.to_string(),
+                });
                 return from_entry(e.clone());
             }
         }
@@ -242,7 +261,12 @@ impl Inner {
             .as_ref()
             .filter(|e| e.status == 200)
             .and_then(|e| e.etag.as_deref());
-        let answer = self.client.get(url, etag, json).await;
+        let answer = self.client.get(url, etag, json, observer).await;
+        if answer.is_ok() {
+            observer.event(&Event::Fetched {
+                url: url.to_string(),
+            });
+        }
         let authed = self.client.has_token();
         let store = |e: Entry| {
             if self.cache.put(key, &e).is_err() {
@@ -302,10 +326,18 @@ impl Inner {
                 }
             }
             Err(Failure(why)) => match entry {
-                // A stale answer beats none: it was true at fetch time, and the cache says when.
+                // --refresh asks for the Hub's answer: an old one is not it.
+                Some(_) if self.settings.refresh => {
+                    Got::Failed(format!("{why} (--refresh: the cached answer was not used)"))
+                }
+                // A stale answer beats none: it was true at fetch time, and every output says when.
                 Some(e) => {
                     self.counters.stale.fetch_add(1, Ordering::Relaxed);
-                    from_entry(e)
+                    let stale = Fallback::StaleCache {
+                        fetched_at: e.fetched_at,
+                        why: format!("the Hub could not be reached: {why}"),
+                    };
+                    from_entry(e).with_stale(Some(stale))
                 }
                 None => Got::Failed(why),
             },
@@ -327,11 +359,22 @@ impl Inner {
     }
 }
 
+impl Got {
+    /// Marks a 200 as a stale stand-in (refusals and redirects are facts of their own).
+    fn with_stale(self, stale: Option<Fallback>) -> Got {
+        match self {
+            Got::Ok { body, next, .. } => Got::Ok { body, next, stale },
+            other => other,
+        }
+    }
+}
+
 fn from_entry(e: Entry) -> Got {
     match e.status {
         200 => Got::Ok {
             body: e.body,
             next: e.location,
+            stale: None,
         },
         300..=399 => Got::Redirect(e.location.unwrap_or_default()),
         status => Got::Refused {

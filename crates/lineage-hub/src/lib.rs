@@ -10,7 +10,8 @@
 //! - Per-repository failures are never errors: they become a [`lineage_core::Resolution`] on the
 //!   node (not found, gated, disabled, unreachable, unparseable, renamed, not crawled, invalid), so
 //!   verdicts fail closed. [`HubError`] is only for what stops a whole command.
-//! - The library never prints; the progress bar (indicatif, stderr) is drawn only on a terminal.
+//! - The library never prints: progress, rate-limit waits and warnings are [`Event`]s sent to the
+//!   [`Observer`] a caller puts in [`CrawlRequest::observer`]; the CLI draws them.
 //!
 //! ```no_run
 //! use lineage_core::{assess, Clarifications, DatasetPolicy, KnowledgeBase, Propagation};
@@ -31,14 +32,18 @@
 //! ```
 
 #![deny(missing_docs)]
+// The library never prints: progress and warnings are events for the caller to render.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod cache;
-pub mod card;
+/// Card parsing lives in the pure core; re-exported here where the crawler reads it.
+pub use lineage_core::card;
 mod client;
 pub mod crawl;
 pub mod error;
 mod hub;
 pub mod local;
+pub mod observe;
 pub mod settings;
 pub mod sync;
 pub mod target;
@@ -51,6 +56,7 @@ mod tests;
 pub use crawl::{Crawl, CrawlRequest, CrawlStats, Direction, Incomplete};
 pub use error::HubError;
 pub use hub::Hub;
+pub use observe::{Event, Observer, Recorder, Silent};
 pub use settings::{Flags, RetryPolicy, Settings, Token, TokenSource};
 pub use sync::{
     BadLine, ImportReport, SyncEvent, SyncObserver, SyncReport, SyncRequest, LARGE_FAMILY, MAX_LINE,

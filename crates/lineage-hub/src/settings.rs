@@ -110,8 +110,6 @@ pub struct Flags {
     pub max_nodes: Option<usize>,
     /// How long cached answers stay fresh.
     pub ttl: Option<Duration>,
-    /// `-q`: no progress bar even on a terminal.
-    pub quiet: bool,
 }
 
 /// Everything the Hub client, the cache and the crawler need, validated.
@@ -139,13 +137,11 @@ pub struct Settings {
     pub max_nodes: usize,
     /// Retries and timeouts.
     pub retry: RetryPolicy,
-    /// Draw a progress bar on stderr (only ever drawn when stderr is a terminal).
-    pub progress: bool,
 }
 
 impl Settings {
     /// Settings for `endpoint` with a cache in `cache_dir` and every other value at its default
-    /// (no token, online, no progress bar): what tests and library users start from.
+    /// (no token, online): what tests and library users start from.
     pub fn new(endpoint: &str, cache_dir: impl Into<PathBuf>) -> Result<Settings, HubError> {
         Ok(Settings {
             endpoint: parse_endpoint(endpoint)?,
@@ -159,7 +155,6 @@ impl Settings {
             max_depth: None,
             max_nodes: DEFAULT_MAX_NODES,
             retry: RetryPolicy::default(),
-            progress: false,
         })
     }
 
@@ -234,7 +229,6 @@ impl Settings {
             max_depth: flags.max_depth,
             max_nodes,
             retry: RetryPolicy::default(),
-            progress: !flags.quiet,
         })
     }
 

@@ -14,6 +14,7 @@ use crate::card::{self, HubFacts};
 use crate::client::{Answer, Failure};
 use crate::error::HubError;
 use crate::hub::{Hub, Inner};
+use crate::observe::{Event, Observer};
 use lineage_core::{
     parse_card_ref, Clarifications, Graph, Node, NodeKey, Relation, RepoKind, Resolution,
 };
@@ -271,32 +272,27 @@ impl Hub {
 /// Adds a resolved node and the edges its card names, as the crawler records a fetched repo
 /// (invalid references become `invalid` nodes).
 fn add_resolved(graph: &mut Graph, node: Node, hub_relation: Option<Relation>) {
-    let kind = node.key.kind;
+    let key = node.key.clone();
     let follows =
         node.resolution.is_known() || matches!(node.resolution, Resolution::Unparseable { .. });
-    let (parents, invalid, relation) = if follows {
-        crate::crawl::parents_of(&node, hub_relation)
+    let edges = if follows {
+        card::parents_of(&node, hub_relation)
     } else {
-        (Vec::new(), Vec::new(), None)
+        card::CardEdges::default()
     };
     let ix = graph.upsert(node);
-    for (bad, why) in invalid {
-        let bix = match graph.find(&bad) {
+    for (bad, why) in &edges.invalid {
+        let bix = match graph.find(bad) {
             Some(b) => b,
             None => {
                 let mut n = Node::placeholder(bad.clone());
-                n.resolution = Resolution::Invalid { why };
+                n.resolution = Resolution::Invalid { why: why.clone() };
                 graph.upsert(n)
             }
         };
-        let rel = match (bad.kind, kind) {
-            (RepoKind::Dataset, RepoKind::Model) => Relation::TrainedOn,
-            (RepoKind::Dataset, RepoKind::Dataset) => Relation::DerivedFrom,
-            _ => relation.unwrap_or(Relation::Finetune),
-        };
-        graph.add_edge(bix, ix, rel);
+        graph.add_edge(bix, ix, edges.invalid_relation(bad, &key));
     }
-    for p in parents {
+    for p in &edges.parents {
         let pix = graph.ensure(&p.key);
         graph.add_edge(pix, ix, p.relation);
     }
@@ -490,20 +486,11 @@ async fn sync_listing(
     let (mut pages, mut repos) = (0u64, 0u64);
     let mut limit = req.page_size.unwrap_or(MAX_PAGE).max(1);
     let mut url = resume.unwrap_or_else(|| inner.sync_url(kind, author, req, limit));
-    let on_wait = |wait: Duration, why: &str| {
-        observer.on_event(&SyncEvent::Waiting {
-            wait,
-            why: why.to_string(),
-        })
-    };
+    let waits = Waits(observer);
     let mut incremental = false;
     loop {
         let fail = |why: String| HubError::Sync { pages, why };
-        let (body, next) = match inner
-            .client()
-            .get_observed(&url, None, true, &on_wait)
-            .await
-        {
+        let (body, next) = match inner.client().get(&url, None, true, &waits).await {
             Ok(Answer::Ok { body, next, .. }) => (body, next),
             Ok(Answer::Refused {
                 status, message, ..
@@ -624,6 +611,26 @@ async fn sync_listing(
         incremental,
     });
     Ok(())
+}
+
+/// Passes the client's rate-limit waits on to a sync observer.
+struct Waits<'a>(&'a dyn SyncObserver);
+
+impl std::fmt::Debug for Waits<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Waits")
+    }
+}
+
+impl Observer for Waits<'_> {
+    fn event(&self, event: &Event) {
+        if let Event::Waiting { wait } = event {
+            self.0.on_event(&SyncEvent::Waiting {
+                wait: *wait,
+                why: "rate limited by the Hub".into(),
+            });
+        }
+    }
 }
 
 /// A listing item as lineage reads it: id, the card fields that matter, lineage tags, sha, dates,

@@ -1,9 +1,11 @@
 //! Crawls against the fake Hub on loopback (lineage-fakehub), each with its own temporary cache.
 
-use crate::{Crawl, CrawlRequest, Direction, Hub, RetryPolicy, Settings, Target, Token};
+use crate::{
+    Crawl, CrawlRequest, Direction, Event, Hub, Recorder, RetryPolicy, Settings, Target, Token,
+};
 use lineage_core::{
-    assess, Clarifications, ClarifySource, DatasetPolicy, Fact, Graph, KnowledgeBase, Node,
-    NodeKey, Propagation, Relation, Resolution, Verdict,
+    assess, Clarifications, ClarifySource, DatasetPolicy, Fact, Fallback, Graph, KnowledgeBase,
+    Node, NodeKey, Propagation, Relation, Resolution, Verdict,
 };
 use lineage_fakehub::{FakeHub, Fault, RepoKind, RepoSpec};
 use serde_json::json;
@@ -1245,4 +1247,122 @@ async fn an_interrupted_crawl_leaves_a_usable_cache_and_the_next_run_resumes() {
         "{} of {full}",
         resumed.stats.requests
     );
+}
+
+#[tokio::test]
+async fn stale_answers_are_said_and_refresh_never_falls_back() {
+    let hub = chain_hub();
+    let d = tempfile::tempdir().unwrap();
+    let fresh = crawl(&hub, d.path(), &["quant/chat-GGUF"], Direction::Up).await;
+    assert!(fresh
+        .graph
+        .node_indices()
+        .all(|ix| fresh.graph.node(ix).fallback.is_none()));
+    let fresh_verdict = verdict(&fresh, 0);
+
+    // The Hub now fails every request, and every cached answer is past its time-to-live.
+    hub.fault("*", Fault::ServerError);
+    let mut s = settings(&hub, d.path());
+    s.ttl = Duration::ZERO;
+    s.retry.max_retries = 0;
+    let recorder = Recorder::new();
+    let stale_hub = Hub::new(s.clone()).unwrap();
+    let mut req = CrawlRequest::new(
+        vec![Target::parse("quant/chat-GGUF").unwrap()],
+        Direction::Up,
+    );
+    req.observer = Some(recorder.clone());
+    let stale = stale_hub
+        .crawl(&req, &Clarifications::none())
+        .await
+        .unwrap();
+    assert_eq!(shape(&stale.graph), shape(&fresh.graph));
+    assert_eq!(
+        verdict(&stale, 0),
+        fresh_verdict,
+        "a stale fact still decides"
+    );
+    for id in [
+        "model:quant/chat-GGUF",
+        "model:acme/chat",
+        "dataset:data/seed",
+    ] {
+        match &node(&stale, id).fallback {
+            Some(Fallback::StaleCache { fetched_at, why }) => {
+                assert!(*fetched_at > 0);
+                assert!(why.contains("500"), "{why}");
+            }
+            other => panic!("{id}: {other:?}"),
+        }
+    }
+    assert!(stale.stats.stale >= 5, "{:?}", stale.stats);
+    let warned = recorder
+        .events()
+        .iter()
+        .filter(|e| matches!(e, Event::Warning { message } if message.contains("stale cache")))
+        .count();
+    assert_eq!(warned, stale.graph.node_count(), "{:?}", recorder.events());
+
+    // --refresh asks for the Hub's answer: without it the repo is unreachable, never the old answer.
+    s.refresh = true;
+    let refreshed = crawl_with(s, &["quant/chat-GGUF"], Direction::Up).await;
+    match &node(&refreshed, "model:quant/chat-GGUF").resolution {
+        Resolution::Unreachable { why } => {
+            assert!(why.contains("--refresh"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(node(&refreshed, "model:quant/chat-GGUF").fallback.is_none());
+    assert_eq!(verdict(&refreshed, 0), Verdict::Unknown);
+}
+
+#[tokio::test]
+async fn the_catalog_standing_in_for_an_unreachable_repo_is_said() {
+    let hub = FakeHub::start();
+    hub.add(
+        RepoSpec::model("acme/ft")
+            .license("apache-2.0")
+            .base_model(["huggyllama/llama-7b"]),
+    );
+    hub.add(RepoSpec::model("huggyllama/llama-7b").license("other"));
+    hub.fault("model:huggyllama/llama-7b", Fault::ServerError);
+    let d = tempfile::tempdir().unwrap();
+    let kb = lineage_core::KnowledgeBase::builtin();
+    let mut clarify = Clarifications::none();
+    lineage_core::catalog::Catalog::builtin(&kb).add_to(&mut clarify);
+    let hub_client = Hub::new(settings(&hub, d.path())).unwrap();
+    let req = CrawlRequest::new(vec![Target::parse("acme/ft").unwrap()], Direction::Up);
+    let c = hub_client.crawl(&req, &clarify).await.unwrap();
+    let base = node(&c, "model:huggyllama/llama-7b");
+    assert_eq!(base.resolution, Resolution::Curated);
+    match &base.fallback {
+        Some(Fallback::Catalog { why }) => assert!(why.contains("500"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_refused_connection_fails_fast() {
+    // A port nothing listens on: connection refused on every try.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let d = tempfile::tempdir().unwrap();
+    let mut s = Settings::new(&format!("http://127.0.0.1:{port}"), d.path()).unwrap();
+    s.retry = RetryPolicy {
+        max_retries: 5,
+        min_delay: Duration::from_millis(200),
+        max_delay: Duration::from_secs(2),
+        max_rate_limit_wait: Duration::from_secs(5),
+        timeout: Duration::from_secs(2),
+    };
+    let hub = Hub::new(s).unwrap();
+    let req = CrawlRequest::new(vec![Target::parse("acme/x").unwrap()], Direction::Up);
+    let c = hub.crawl(&req, &Clarifications::none()).await.unwrap();
+    assert!(matches!(
+        node(&c, "model:acme/x").resolution,
+        Resolution::Unreachable { .. }
+    ));
+    // One try and one retry, not 1 + max_retries (5 retries with this backoff take seconds).
+    assert_eq!(c.stats.requests, 2, "{:?}", c.stats);
 }

@@ -1,6 +1,6 @@
 //! Graphviz DOT: the lineage coloured by verdict, for reviewers and auditors.
 
-use super::{display_id, license_text, verdict_colour, EdgeClass, View};
+use super::{display_id, license_text, verdict_colour, EdgeClass, View, CONFLICT_COLOUR};
 use crate::id::RepoKind;
 use crate::verdict::Verdict;
 use std::fmt::Write;
@@ -30,6 +30,9 @@ pub fn dot(view: &View<'_>) -> String {
             a.commercial
         );
         let mut tooltip = format!("{}\n{}", node.key, a.summary);
+        if let Some(f) = &node.fallback {
+            tooltip.push_str(&format!("\n{}", f.describe()));
+        }
         let shape = match node.key.kind {
             RepoKind::Model => "box",
             RepoKind::Dataset => "cylinder",
@@ -42,7 +45,7 @@ pub fn dot(view: &View<'_>) -> String {
                 tooltip.push_str(&format!("\n{}: {}", c.code, c.message));
             }
             extra.push("peripheries=2".into());
-            extra.push("color=\"#b3261e\"".into());
+            extra.push(format!("color=\"{CONFLICT_COLOUR}\""));
         }
         if view.is_root(s.ix) {
             extra.push("penwidth=3".into());
@@ -64,13 +67,21 @@ pub fn dot(view: &View<'_>) -> String {
         };
         let carried = view.carried(p, rel);
         let mut attrs = vec![format!("label=\"{}\"", rel.as_str())];
-        match carried.class() {
+        let class = carried.class();
+        match class {
             EdgeClass::Plain => {}
-            EdgeClass::Advisory => attrs.push("style=dotted, color=\"#7a7a7a\"".into()),
-            EdgeClass::Condition => attrs.push("style=bold, color=\"#d9822b\"".into()),
-            EdgeClass::Unknown => attrs.push("style=\"bold,dashed\", color=\"#6b6b6b\"".into()),
-            EdgeClass::Prohibition => attrs
-                .push("style=bold, penwidth=2, color=\"#c62828\", fontcolor=\"#c62828\"".into()),
+            EdgeClass::Advisory => {
+                attrs.push(format!("style=dotted, color=\"{}\"", class.colour()))
+            }
+            EdgeClass::Condition => attrs.push(format!("style=bold, color=\"{}\"", class.colour())),
+            EdgeClass::Unknown => attrs.push(format!(
+                "style=\"bold,dashed\", color=\"{}\"",
+                class.colour()
+            )),
+            EdgeClass::Prohibition => attrs.push(format!(
+                "style=bold, penwidth=2, color=\"{0}\", fontcolor=\"{0}\"",
+                class.colour()
+            )),
         }
         attrs.push(format!("tooltip={}", quote(&carried.describe())));
         let _ = writeln!(out, "  n{pi} -> n{ci} [{}];", attrs.join(", "));

@@ -254,3 +254,45 @@ pub fn assert_valid_mermaid(out: &str) {
         panic!("invalid Mermaid: {e}\n{out}");
     }
 }
+
+/// Serves the vendored CycloneDX schemas (tests/schemas/cyclonedx-1.6) under their `$id`s: no network.
+struct VendoredSchemas;
+
+impl jsonschema::Retrieve for VendoredSchemas {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<serde_json::Value, Box<dyn std::error::Error + Send + Sync>> {
+        let text = match uri.as_str() {
+            "http://cyclonedx.org/schema/spdx.schema.json" => {
+                include_str!("../../../../tests/schemas/cyclonedx-1.6/spdx.schema.json")
+            }
+            "http://cyclonedx.org/schema/jsf-0.82.schema.json" => {
+                include_str!("../../../../tests/schemas/cyclonedx-1.6/jsf-0.82.schema.json")
+            }
+            other => return Err(format!("no vendored schema for {other}").into()),
+        };
+        Ok(serde_json::from_str(text)?)
+    }
+}
+
+/// The errors of a document against the official CycloneDX 1.6 schema (formats checked too).
+pub fn cyclonedx_errors(doc: &serde_json::Value) -> Vec<String> {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let schema: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../../tests/schemas/cyclonedx-1.6/bom-1.6.schema.json"
+        ))
+        .expect("the vendored schema is JSON");
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .should_validate_formats(true)
+            .with_retriever(VendoredSchemas)
+            .build(&schema)
+            .expect("the vendored schema compiles")
+    });
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}

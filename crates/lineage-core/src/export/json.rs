@@ -38,7 +38,11 @@ pub fn json(view: &View<'_>) -> Value {
             o.insert("kind".into(), json!(node.key.kind.as_str()));
             o.insert("repo".into(), json!(node.key.id));
             o.insert("revision".into(), json!(node.revision));
-            o.insert("resolution".into(), to_value(&node.resolution));
+            let mut resolution = to_value(&node.resolution);
+            if let (Value::Object(r), Some(f)) = (&mut resolution, &node.fallback) {
+                r.insert("fallback".into(), json!(f));
+            }
+            o.insert("resolution".into(), resolution);
             o.insert("declared".into(), declared_json(&node.declared));
             o.insert("license".into(), json!(s.license));
             o.insert("verdict".into(), json!(a.commercial.as_str()));
@@ -89,10 +93,17 @@ pub fn check_json(a: &Assessment, policy: Option<&PolicyOutcome>) -> Value {
     o.insert("kind".into(), json!(a.node.kind.as_str()));
     o.insert("revision".into(), json!(a.revision));
     o.insert("declared".into(), declared_json(&a.declared));
-    o.insert(
-        "resolution".into(),
-        serde_json::to_value(&a.resolution).unwrap_or(Value::Null),
-    );
+    let mut resolution = serde_json::to_value(&a.resolution).unwrap_or(Value::Null);
+    if let (Value::Object(r), Some(own)) = (
+        &mut resolution,
+        a.stand_ins.iter().find(|s| s.node == a.node),
+    ) {
+        r.insert("fallback".into(), json!(own.fallback));
+    }
+    o.insert("resolution".into(), resolution);
+    if !a.stand_ins.is_empty() {
+        o.insert("stand_ins".into(), json!(a.stand_ins));
+    }
     o.insert("commercial".into(), json!(a.commercial.as_str()));
     o.insert("summary".into(), json!(a.summary));
     o.insert("conditions".into(), reasons_json(&a.conditions));

@@ -1,8 +1,12 @@
 //! Card parsing: the Hub's API JSON and README.md front matter into [`Declared`] plus the Hub's own
 //! hints (relation, sha, gated). Tolerant of every shape real cards use; never panics.
 
-use lineage_core::{Declared, Relation};
+use crate::graph::{Declared, Relation};
 use serde_json::{Map, Value};
+
+pub mod edges;
+
+pub use edges::{listing_relation, parents_of, source_dataset_ref, CardEdges, Parent};
 
 /// What the Hub computed about a repo, read from one API answer (or one listing item).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
