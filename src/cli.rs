@@ -5,6 +5,8 @@ mod progress;
 pub mod render;
 
 use anyhow::{bail, Context, Result};
+mod scale;
+
 use args::{
     CatalogArgs, CheckArgs, CheckFormat, Cli, Command, DatasetPolicyArg, DescendantsArgs,
     DescendantsFormat, Global, GraphArgs, GraphFormat, LicensesArgs, ReportFormat,
@@ -19,7 +21,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 /// Exit code when every model is allowed (or a command that judges nothing succeeded).
-const ALLOWED: u8 = 0;
+pub(crate) const ALLOWED: u8 = 0;
 /// Exit code when some model is denied by the policy.
 const DENIED: u8 = 1;
 
@@ -34,10 +36,14 @@ pub fn run() -> Result<ExitCode> {
         Command::Graph(a) => block_on(graph(g, kb, a)),
         Command::Check(a) => block_on(check(g, kb, a)),
         Command::Descendants(a) => block_on(descendants(g, kb, a)),
+        Command::Sync(a) => block_on(scale::sync(g, kb, a)),
+        Command::Audit(a) => scale::audit(g, kb, a),
     }
 }
 
-fn block_on<F: std::future::Future<Output = Result<ExitCode>>>(f: F) -> Result<ExitCode> {
+pub(crate) fn block_on<F: std::future::Future<Output = Result<ExitCode>>>(
+    f: F,
+) -> Result<ExitCode> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -57,7 +63,7 @@ fn knowledge_base(g: &Global) -> Result<KnowledgeBase> {
 }
 
 /// The policy file, or the default policy (only `permitted` is allowed).
-fn policy(g: &Global, kb: &KnowledgeBase) -> Result<Policy> {
+pub(crate) fn policy(g: &Global, kb: &KnowledgeBase) -> Result<Policy> {
     let Some(path) = &g.policy else {
         return Ok(Policy::default());
     };
@@ -66,7 +72,7 @@ fn policy(g: &Global, kb: &KnowledgeBase) -> Result<Policy> {
     Ok(Policy::parse(&text, &path.display().to_string(), kb)?)
 }
 
-fn engine(g: &Global, kb: KnowledgeBase, policy: &Policy) -> Result<Engine> {
+pub(crate) fn engine(g: &Global, kb: KnowledgeBase, policy: &Policy) -> Result<Engine> {
     let flags = Flags {
         endpoint: g.endpoint.clone(),
         token: g.token.clone().and_then(lineage::hub::Token::new),
@@ -228,6 +234,15 @@ async fn descendants(g: &Global, kb: KnowledgeBase, a: &DescendantsArgs) -> Resu
         .await?;
     report_crawl(g, &trace);
     let found = trace.descendants();
+    let graph = trace.graph();
+    let root = trace.roots()[0];
+    let direct = graph.children(root).count();
+    if !g.quiet && trace.crawl.stats.requests > 0 && direct >= lineage::hub::LARGE_FAMILY {
+        let id = export::display_id(&graph.node(root).key);
+        render::warn(&format!(
+            "{id} has {direct} or more direct derivatives: `lineage sync --filter base_model:{id}` fetches them 1,000 per request (resumable), and later runs answer from it"
+        ));
+    }
     let text = match a.format {
         DescendantsFormat::Json => render::json(&serde_json::Value::Array(
             found

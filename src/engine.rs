@@ -1,13 +1,20 @@
 //! The engine: knowledge base + clarifications + Hub crawler + propagation, behind one call.
 
+use lineage_core::audit::{self, AuditFilter, AuditSummary, Finding};
 use lineage_core::catalog::Catalog;
 use lineage_core::export::{Scope, View};
 use lineage_core::{
     assess, Assessment, Clarifications, DatasetPolicy, Fact, Graph, KnowledgeBase, NodeIndex,
     Propagation,
 };
-use lineage_hub::{Crawl, CrawlRequest, Direction, Hub, HubError, Observer, Settings, Target};
+use lineage_core::{ConflictCode, NodeKey, RepoKind};
+use lineage_hub::{
+    Crawl, CrawlRequest, Direction, Hub, HubError, ImportReport, Observer, Settings, SyncObserver,
+    SyncReport, SyncRequest, Target,
+};
+use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Which part of a lineage a report shows. It decides the crawl: the ancestry of everything shown
 /// is always crawled in full, so every verdict shown is complete; a depth bounds only the walk
@@ -154,6 +161,106 @@ impl Engine {
             crawl,
             propagation,
             scope,
+        })
+    }
+}
+
+/// What to audit in the synced cache.
+#[derive(Clone, Debug, Default)]
+pub struct AuditRequest {
+    /// Only the descendants of this model.
+    pub base: Option<NodeKey>,
+    /// Only models whose card declares this license.
+    pub license: Option<String>,
+    /// Only models of this author.
+    pub author: Option<String>,
+    /// Only findings with this code.
+    pub code: Option<ConflictCode>,
+    /// Give each finding its path up to the culprit.
+    pub paths: bool,
+}
+
+/// What an audit found, and what it took.
+#[derive(Clone, Debug, Default)]
+pub struct AuditOutcome {
+    /// Counts and groups.
+    pub summary: AuditSummary,
+    /// Nodes in the synced graph (synced repos and the repos they name).
+    pub nodes: usize,
+    /// The `base` asked for is not in the synced data (nothing was audited).
+    pub base_missing: bool,
+    /// Time to load the cache into the graph.
+    pub load: Duration,
+    /// Time to propagate terms.
+    pub propagate: Duration,
+    /// Time to judge and stream the findings.
+    pub judge: Duration,
+}
+
+impl Engine {
+    /// Pages through the Hub's listing(s) and stores every repo's metadata in the cache (see
+    /// [`Hub::sync`]); afterwards `trace` answers from it while it is fresh, and offline.
+    pub async fn sync(
+        &self,
+        req: &SyncRequest,
+        observer: &dyn SyncObserver,
+    ) -> Result<SyncReport, HubError> {
+        self.hub.sync(req, observer).await
+    }
+
+    /// Imports a JSON-lines dump of listing objects (`kind` repos) into the cache, with no network.
+    pub fn sync_from(
+        &self,
+        path: &Path,
+        kind: RepoKind,
+        observer: &dyn SyncObserver,
+    ) -> Result<ImportReport, HubError> {
+        self.hub.sync_from(path, kind, observer)
+    }
+
+    /// Audits everything synced: loads the cache into one graph, propagates once, and calls `sink`
+    /// with every finding as it is found (the output streams; only group counts are kept).
+    pub fn audit(
+        &self,
+        req: &AuditRequest,
+        sink: impl FnMut(&Finding<'_>),
+    ) -> Result<AuditOutcome, HubError> {
+        let t0 = Instant::now();
+        let graph = self.hub.synced_graph(&self.clarifications)?;
+        let load = t0.elapsed();
+        let base = match &req.base {
+            Some(key) => match graph.find(key) {
+                Some(ix) => Some(ix),
+                None => {
+                    return Ok(AuditOutcome {
+                        nodes: graph.node_count(),
+                        base_missing: true,
+                        load,
+                        ..AuditOutcome::default()
+                    })
+                }
+            },
+            None => None,
+        };
+        let t1 = Instant::now();
+        let propagation = Propagation::run(&graph, &self.kb, self.dataset_policy);
+        let propagate = t1.elapsed();
+        let filter = AuditFilter {
+            base,
+            license: req.license.clone(),
+            author: req.author.clone(),
+            code: req.code,
+            paths: req.paths,
+        };
+        let t2 = Instant::now();
+        let summary = audit::audit(&graph, &propagation, &self.kb, &filter, sink);
+        Ok(AuditOutcome {
+            summary,
+            nodes: graph.node_count(),
+            base_missing: false,
+            load,
+            propagate,
+            judge: t2.elapsed(),
         })
     }
 }

@@ -23,7 +23,7 @@
 
 mod engine;
 
-pub use engine::{Engine, Show, Trace};
+pub use engine::{AuditOutcome, AuditRequest, Engine, Show, Trace};
 pub use lineage_core as core;
 pub use lineage_core::catalog::Catalog;
 pub use lineage_core::policy::{Policy, PolicyOutcome};
@@ -32,4 +32,7 @@ pub use lineage_core::{
     NodeIndex, NodeKey, Propagation, Relation, Term, TermKind, Verdict,
 };
 pub use lineage_hub as hub;
-pub use lineage_hub::{Crawl, Direction, Event, Flags, Hub, HubError, Observer, Settings, Target};
+pub use lineage_hub::{
+    Crawl, Direction, Event, Flags, Hub, HubError, ImportReport, Observer, Settings, SyncEvent,
+    SyncObserver, SyncReport, SyncRequest, Target,
+};

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod audit;
 mod check;
 mod graph;
 mod hostile;
@@ -10,3 +11,4 @@ mod misc;
 mod policy;
 mod resolve;
 mod sbom;
+mod sync;

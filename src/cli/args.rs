@@ -80,6 +80,11 @@ pub enum Command {
     Check(CheckArgs),
     /// List the derivatives of a model with their verdicts and conflicts (license-laundering audit)
     Descendants(DescendantsArgs),
+    /// Store the Hub's listing (card data of every model, or of an author, tag or search) in the
+    /// cache, so check, graph, descendants and audit work from it, offline too
+    Sync(SyncArgs),
+    /// Audit everything synced: every model whose card conflicts with what it inherits, grouped
+    Audit(AuditArgs),
     /// Show the license knowledge base, or one entry with its terms and source
     Licenses(LicensesArgs),
     /// Show the curated catalog of card facts, or one entry
@@ -222,4 +227,64 @@ pub struct CatalogArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+}
+
+/// `lineage sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Only repos of this author or organisation (repeatable: one listing each)
+    #[arg(long, value_name = "ORG")]
+    pub author: Vec<String>,
+    /// Only repos carrying this tag, e.g. base_model:meta-llama/Llama-2-7b-hf (repeatable: all must match)
+    #[arg(long, value_name = "TAG")]
+    pub filter: Vec<String>,
+    /// Only repos whose id contains this text
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Sync the dataset listing too (with --from: the dump holds datasets)
+    #[arg(long)]
+    pub datasets: bool,
+    /// Stop at repos last modified before this date (default: where the last finished sync stopped)
+    #[arg(long, value_name = "DATE", conflicts_with = "full")]
+    pub since: Option<String>,
+    /// Page through everything again, ignoring the last sync
+    #[arg(long)]
+    pub full: bool,
+    /// Import a JSON-lines dump (one listing object per line; .jsonl, .jsonl.gz or .jsonl.zst) instead of the Hub
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["author", "filter", "search", "since", "full"])]
+    pub from: Option<PathBuf>,
+}
+
+/// `lineage audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only the derivatives of this model
+    #[arg(long, value_name = "MODEL")]
+    pub base: Option<String>,
+    /// Only models whose card declares this license id
+    #[arg(long, value_name = "ID")]
+    pub license: Option<String>,
+    /// Only models of this author or organisation
+    #[arg(long, value_name = "ORG")]
+    pub author: Option<String>,
+    /// Only findings with this conflict code (e.g. declared-more-permissive)
+    #[arg(long, value_name = "CODE")]
+    pub code: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
+    /// Groups shown in the text summary
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+}
+
+/// Formats of `lineage audit`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum AuditFormat {
+    /// A summary for people: totals and the largest groups
+    Text,
+    /// Every finding, as a JSON array (streamed)
+    Json,
+    /// Every finding, one CSV row each: model, code, declared, inherited, culprit, path
+    Csv,
 }

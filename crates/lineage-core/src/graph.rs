@@ -4,8 +4,8 @@ use crate::id::NodeKey;
 use petgraph::graph::DiGraph;
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::fmt;
 
 pub use petgraph::graph::NodeIndex;
@@ -331,7 +331,9 @@ pub struct Edge {
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
     g: DiGraph<Node, Edge>,
-    index: HashMap<NodeKey, NodeIndex>,
+    /// Keyed with a fast hasher: ids come from the Hub, not from an attacker choosing collisions
+    /// against a long-lived process, and hashing is most of a million-node build.
+    index: FxHashMap<NodeKey, NodeIndex>,
 }
 
 impl Graph {
@@ -344,7 +346,7 @@ impl Graph {
     pub fn with_capacity(nodes: usize, edges: usize) -> Graph {
         Graph {
             g: DiGraph::with_capacity(nodes, edges),
-            index: HashMap::with_capacity(nodes),
+            index: FxHashMap::with_capacity_and_hasher(nodes, Default::default()),
         }
     }
 
@@ -370,10 +372,12 @@ impl Graph {
 
     /// Adds an edge from `parent` to `child` unless the same edge exists; returns whether it was new.
     pub fn add_edge(&mut self, parent: NodeIndex, child: NodeIndex, relation: Relation) -> bool {
+        // Looked up from the child's side: a child has a few parents, a popular base has
+        // thousands of children (checking its side would make bulk builds quadratic).
         let exists = self
             .g
-            .edges_connecting(parent, child)
-            .any(|e| e.weight().relation == relation);
+            .edges_directed(child, Direction::Incoming)
+            .any(|e| e.source() == parent && e.weight().relation == relation);
         if !exists {
             self.g.add_edge(parent, child, Edge { relation });
         }

@@ -20,6 +20,7 @@
 // The core does no I/O and never prints.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod audit;
 pub mod card;
 pub mod catalog;
 pub mod clarify;
@@ -44,4 +45,4 @@ pub use id::{parse_card_ref, parse_repo_ref, IdError, NodeKey, RepoKind, RepoRef
 pub use license::{KbError, KnowledgeBase, LicenseEntry, LicenseMatch, Lookup};
 pub use propagate::{DatasetPolicy, Propagation};
 pub use terms::{Term, TermKind};
-pub use verdict::{assess, Assessment, Conflict, ConflictCode, Reason, Verdict};
+pub use verdict::{assess, judge, Assessment, Conflict, ConflictCode, Judgement, Reason, Verdict};

@@ -11,8 +11,9 @@ use crate::license::{KnowledgeBase, LicenseMatch};
 use crate::terms::{Term, TermKind};
 use petgraph::algo::TarjanScc;
 use petgraph::visit::Reversed;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 
 /// How dataset licenses reach the models trained on them (whether training makes a derivative work is
@@ -272,15 +273,15 @@ impl Propagation {
         let g = graph.petgraph();
         let mut int = Interner {
             terms: Vec::new(),
-            index: HashMap::new(),
-            own_cache: HashMap::new(),
+            index: HashMap::default(),
+            own_cache: HashMap::default(),
         };
         // Real lineages carry a handful of distinct terms per node; reserving generously avoids copying a
         // large arena on growth (untouched capacity costs address space, not memory).
         let mut arena: Vec<Effect> = Vec::with_capacity(n * 8);
         let mut spans: Vec<(u32, u32)> = vec![(0, 0); n];
         let mut cycles: Vec<Vec<NodeIndex>> = Vec::new();
-        let mut cycle_of = HashMap::new();
+        let mut cycle_of = HashMap::default();
         let mut acc: Vec<Effect> = Vec::new();
         let mut member_set: Vec<Effect> = Vec::new();
         let mut tarjan = TarjanScc::new();
@@ -390,7 +391,7 @@ impl Propagation {
     ) -> Vec<Path> {
         let kind = term.kind();
         // prev[n] = (child we came from, relation of edge n → child)
-        let mut prev: HashMap<NodeIndex, Option<(NodeIndex, Relation)>> = HashMap::new();
+        let mut prev: HashMap<NodeIndex, Option<(NodeIndex, Relation)>> = HashMap::default();
         let mut queue = VecDeque::from([node]);
         prev.insert(node, None);
         let mut out = Vec::new();
@@ -445,8 +446,8 @@ impl Propagation {
         origin: NodeIndex,
         kind: TermKind,
     ) -> Option<Path> {
-        let mut prev: HashMap<NodeIndex, Option<(NodeIndex, Relation)>> =
-            HashMap::from([(node, None)]);
+        let mut prev: HashMap<NodeIndex, Option<(NodeIndex, Relation)>> = HashMap::default();
+        prev.insert(node, None);
         let mut queue = VecDeque::from([node]);
         while let Some(n) = queue.pop_front() {
             if n == origin {

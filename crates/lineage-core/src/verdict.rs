@@ -307,7 +307,10 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
 
     let ancestry = graph.ancestors(ix);
     let unresolved = unresolved_ancestry(graph, &ancestry);
-    let conflicts = conflicts(graph, prop, kb, ix, &binding, &unresolved);
+    let conflicts = conflicts(graph, prop, kb, ix, &binding, &unresolved)
+        .into_iter()
+        .map(|f| f.conflict)
+        .collect();
     let summary = summarise(node.key.kind, commercial, &reasons, &advisories);
 
     Assessment {
@@ -324,6 +327,93 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
         unresolved,
         stand_ins: stand_ins(graph, &ancestry),
         dataset_policy: prop.dataset_policy(),
+    }
+}
+
+/// A conflict with the ancestor that causes it (the origin of the offending term, the unresolved
+/// ancestor, the first member of a cycle, or the node itself for its own card) and what it inherits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The conflict.
+    pub conflict: Conflict,
+    /// The ancestor that causes it.
+    pub culprit: Option<NodeIndex>,
+    /// The inherited term (or status, or license) that conflicts, as text.
+    pub inherited: String,
+}
+
+/// The verdict and conflicts of a node without explanations: the cheap path for colouring graphs,
+/// listing descendants and auditing millions of models.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Judgement {
+    /// The verdict on commercial use (the same as [`assess`] gives).
+    pub commercial: Verdict,
+    /// Metadata problems (the same codes as [`assess`] gives), each with its culprit.
+    pub conflicts: Vec<Found>,
+}
+
+/// Judges one node from its effective terms only: no explanation paths, no walk over its ancestry
+/// (unresolved ancestors are the origins of the `unknown` terms that reach it). O(terms of the node).
+pub fn judge(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeIndex) -> Judgement {
+    let node = graph.node(ix);
+    let effects = prop.effective(ix);
+    let mut commercial = Verdict::Permitted;
+    let mut unresolved: Vec<Unresolved> = Vec::new();
+    for e in effects {
+        let t = prop.term(e.term);
+        let kind = t.kind();
+        if kind == TermKind::Unknown {
+            let o = graph.node(e.origin);
+            let resolved = matches!(
+                o.resolution,
+                Resolution::Found | Resolution::Curated | Resolution::Renamed { .. }
+            );
+            if !resolved && !unresolved.iter().any(|u| u.node == o.key) {
+                unresolved.push(Unresolved {
+                    node: o.key.clone(),
+                    status: o.resolution.describe(),
+                });
+            }
+        }
+        if e.advisory {
+            continue;
+        }
+        let same_work = graph.same_repository(ix, e.origin);
+        let v = if *t == Term::NonCommercial || (*t == Term::NoDerivatives && !same_work) {
+            Verdict::Forbidden
+        } else if kind == TermKind::Unknown {
+            Verdict::Unknown
+        } else if kind.is_condition() || *t == Term::NoDerivatives {
+            Verdict::Conditional
+        } else {
+            Verdict::Permitted
+        };
+        if v > commercial {
+            commercial = v;
+        }
+    }
+    unresolved.sort_by(|a, b| a.node.cmp(&b.node));
+    // Conflicts need inherited terms, a cycle, an unresolved ancestor or a card fact: most nodes
+    // have none of these and stop here.
+    let may_conflict = effects.iter().any(|e| e.origin != ix && !e.advisory)
+        || prop.cycle_of(ix).is_some()
+        || !unresolved.is_empty()
+        || matches!(node.resolution, Resolution::Unparseable { .. })
+        || !node.clarifications.is_empty();
+    let conflicts = if may_conflict {
+        let mut binding: Vec<(Term, NodeIndex)> = effects
+            .iter()
+            .filter(|e| !e.advisory)
+            .map(|e| (prop.term(e.term).clone(), e.origin))
+            .collect();
+        binding.sort();
+        conflicts(graph, prop, kb, ix, &binding, &unresolved)
+    } else {
+        Vec::new()
+    };
+    Judgement {
+        commercial,
+        conflicts,
     }
 }
 
@@ -441,9 +531,9 @@ fn conflicts(
     ix: NodeIndex,
     binding: &[(Term, NodeIndex)],
     unresolved: &[Unresolved],
-) -> Vec<Conflict> {
+) -> Vec<Found> {
     let node = graph.node(ix);
-    let mut out = Vec::new();
+    let mut out: Vec<Found> = Vec::new();
     let inherited: Vec<&(Term, NodeIndex)> = binding.iter().filter(|(_, o)| *o != ix).collect();
     let key_of = |o: NodeIndex| graph.node(o).key.to_string();
     let lic_of = |o: NodeIndex| {
@@ -481,20 +571,34 @@ fn conflicts(
                 } else {
                     "inherits"
                 };
-                out.push(Conflict {
-                    code: ConflictCode::DeclaredMorePermissive,
-                    message: format!("declares {declared} but {verb} {}", missing.join("; ")),
+                let (culprit, inherited) = compared
+                    .iter()
+                    .filter(|(t, _)| !matches!(t.kind(), TermKind::Notice | TermKind::Unknown))
+                    .find(|(t, _)| !own_kinds.contains(&t.kind()))
+                    .map(|(t, o)| (Some(*o), t.to_string()))
+                    .unwrap_or((None, String::new()));
+                out.push(Found {
+                    conflict: Conflict {
+                        code: ConflictCode::DeclaredMorePermissive,
+                        message: format!("declares {declared} but {verb} {}", missing.join("; ")),
+                    },
+                    culprit,
+                    inherited,
                 });
             }
             for (t, o) in &inherited {
                 if let Term::ShareAlike { license } = t {
                     if !kb.satisfies_share_alike(license, &m.ids) {
-                        out.push(Conflict {
-                            code: ConflictCode::ShareAlikeMismatch,
-                            message: format!(
-                                "inherits share-alike({license}) from {} but declares {declared}",
-                                key_of(*o)
-                            ),
+                        out.push(Found {
+                            conflict: Conflict {
+                                code: ConflictCode::ShareAlikeMismatch,
+                                message: format!(
+                                    "inherits share-alike({license}) from {} but declares {declared}",
+                                    key_of(*o)
+                                ),
+                            },
+                            culprit: Some(*o),
+                            inherited: t.to_string(),
                         });
                     }
                 }
@@ -520,12 +624,16 @@ fn conflicts(
                         };
                         for (f, id) in &families {
                             if *f == of && *id != oid && !m.ids.contains(oid) {
-                                out.push(Conflict {
-                                    code: ConflictCode::LicenseVersionMismatch,
-                                    message: format!(
-                                        "declares {id} but derives from {} under {oid}",
-                                        key_of(*o)
-                                    ),
+                                out.push(Found {
+                                    conflict: Conflict {
+                                        code: ConflictCode::LicenseVersionMismatch,
+                                        message: format!(
+                                            "declares {id} but derives from {} under {oid}",
+                                            key_of(*o)
+                                        ),
+                                    },
+                                    culprit: Some(*o),
+                                    inherited: oid.clone(),
                                 });
                             }
                         }
@@ -538,13 +646,17 @@ fn conflicts(
     for (t, o) in &inherited {
         match t {
             Term::NoDerivatives if graph.same_repository(ix, *o) => {}
-            Term::NoDerivatives => out.push(Conflict {
-                code: ConflictCode::NoDerivativesViolated,
-                message: format!(
-                    "derives from {}{}, whose license forbids distributing derivatives",
-                    key_of(*o),
-                    lic_of(*o)
-                ),
+            Term::NoDerivatives => out.push(Found {
+                conflict: Conflict {
+                    code: ConflictCode::NoDerivativesViolated,
+                    message: format!(
+                        "derives from {}{}, whose license forbids distributing derivatives",
+                        key_of(*o),
+                        lic_of(*o)
+                    ),
+                },
+                culprit: Some(*o),
+                inherited: t.to_string(),
             }),
             Term::NamePrefix { prefix } => {
                 let is_copy = graph
@@ -558,13 +670,17 @@ fn conflicts(
                     .to_lowercase()
                     .starts_with(&prefix.to_lowercase());
                 if node.key.kind == RepoKind::Model && !is_copy && !same_org && !named {
-                    out.push(Conflict {
-                        code: ConflictCode::NamePrefixMissing,
-                        message: format!(
-                            "the license of {} requires derivative names to start with {prefix:?}; {:?} does not",
-                            key_of(*o),
-                            node.key.name()
-                        ),
+                    out.push(Found {
+                        conflict: Conflict {
+                            code: ConflictCode::NamePrefixMissing,
+                            message: format!(
+                                "the license of {} requires derivative names to start with {prefix:?}; {:?} does not",
+                                key_of(*o),
+                                node.key.name()
+                            ),
+                        },
+                        culprit: Some(*o),
+                        inherited: t.to_string(),
                     });
                 }
             }
@@ -577,19 +693,24 @@ fn conflicts(
             .iter()
             .map(|c| graph.node(*c).key.id.clone())
             .collect();
-        out.push(Conflict {
-            code: ConflictCode::Cycle,
-            message: if names.len() == 1 {
-                format!(
-                    "{} names itself as its base model; its real ancestry is unknown",
-                    names[0]
-                )
-            } else {
-                format!(
-                    "declared bases form a cycle ({}); the real ancestry is unknown",
-                    names.join(" ↔ ")
-                )
+        let message = if names.len() == 1 {
+            format!(
+                "{} names itself as its base model; its real ancestry is unknown",
+                names[0]
+            )
+        } else {
+            format!(
+                "declared bases form a cycle ({}); the real ancestry is unknown",
+                names.join(" ↔ ")
+            )
+        };
+        out.push(Found {
+            conflict: Conflict {
+                code: ConflictCode::Cycle,
+                message,
             },
+            culprit: cycle.first().copied(),
+            inherited: "cycle".into(),
         });
     }
     let ancestors: Vec<&Unresolved> = unresolved.iter().filter(|u| u.node != node.key).collect();
@@ -598,15 +719,23 @@ fn conflicts(
             .iter()
             .map(|u| format!("{} ({})", u.node, u.status))
             .collect();
-        out.push(Conflict {
-            code: ConflictCode::UnresolvedAncestor,
-            message: format!("ancestry not fully known: {}", list.join("; ")),
+        out.push(Found {
+            conflict: Conflict {
+                code: ConflictCode::UnresolvedAncestor,
+                message: format!("ancestry not fully known: {}", list.join("; ")),
+            },
+            culprit: graph.find(&ancestors[0].node),
+            inherited: ancestors[0].status.clone(),
         });
     }
     if let Resolution::Unparseable { why } = &node.resolution {
-        out.push(Conflict {
-            code: ConflictCode::CardUnparseable,
-            message: format!("the card of {} could not be parsed: {why}", node.key),
+        out.push(Found {
+            conflict: Conflict {
+                code: ConflictCode::CardUnparseable,
+                message: format!("the card of {} could not be parsed: {why}", node.key),
+            },
+            culprit: Some(ix),
+            inherited: String::new(),
         });
     }
     for c in node
@@ -615,12 +744,16 @@ fn conflicts(
         .filter(|c| !agrees_with_card(kb, node, c))
     {
         if let (ClarifySource::Catalog { source }, Some(card)) = (&c.source, &c.replaced) {
-            out.push(Conflict {
-                code: ConflictCode::CardContradictsCatalog,
-                message: format!(
-                    "the card says {} = {card}, the curated catalog says otherwise: {} ({source})",
-                    c.field, c.message
-                ),
+            out.push(Found {
+                conflict: Conflict {
+                    code: ConflictCode::CardContradictsCatalog,
+                    message: format!(
+                        "the card says {} = {card}, the curated catalog says otherwise: {} ({source})",
+                        c.field, c.message
+                    ),
+                },
+                culprit: Some(ix),
+                inherited: c.message.clone(),
             });
         }
     }

@@ -586,7 +586,8 @@ fn list_params(query: &[(String, String)], kind: RepoKind) -> Result<ListParams,
     Ok(p)
 }
 
-fn encode_cursor(offset: usize) -> String {
+/// The cursor of the listing page that starts at `offset` (what `Link: rel="next"` carries).
+pub fn encode_cursor(offset: usize) -> String {
     base64url_encode(format!("{{\"$skip\":{offset}}}").as_bytes())
 }
 
@@ -617,6 +618,15 @@ fn list(cx: &Ctx<'_>, kind: RepoKind, base_url: &str) -> Response {
         Ok(p) => p,
         Err(r) => return r,
     };
+    if let Some(max) = store.refused_limit_above {
+        let asked = query
+            .iter()
+            .find(|(k, _)| k == "limit")
+            .and_then(|(_, v)| v.parse::<usize>().ok());
+        if asked.is_some_and(|n| n > max) {
+            return bad_request(&format!("\"limit\" must be less than or equal to {max}"));
+        }
+    }
     let mut matches: Vec<(&String, &StoredRepo)> = store
         .repos(kind)
         .iter()

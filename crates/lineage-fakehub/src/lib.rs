@@ -242,6 +242,17 @@ impl FakeHub {
         store.required_token = Some(token.to_string());
     }
 
+    /// Makes listings refuse (400) a `limit` above `max`, as a Hub with a smaller page size would,
+    /// instead of clamping it.
+    pub fn refuse_limit_above(&self, max: usize) {
+        self.shared.write_store().refused_limit_above = Some(max);
+    }
+
+    /// The `cursor=` value of the listing page starting at `offset`, to aim a fault at that page.
+    pub fn cursor(offset: usize) -> String {
+        api::encode_cursor(offset)
+    }
+
     /// Delays every answer by `latency` (benchmarks); `Duration::ZERO` turns it off.
     pub fn set_latency(&self, latency: Duration) {
         *lock(&self.shared.latency) = latency;

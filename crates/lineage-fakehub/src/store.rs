@@ -57,6 +57,8 @@ pub(crate) struct Store {
     pub tokens: BTreeSet<String>,
     /// When set, every request must carry this token.
     pub required_token: Option<String>,
+    /// When set, listings refuse a `limit` above it with 400 (instead of clamping to the maximum).
+    pub refused_limit_above: Option<usize>,
 }
 
 impl Store {

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod synced;
+pub use synced::{SyncRun, SyncedRow};
+
 /// Bumped when the table changes; an older file is emptied rather than misread.
 const SCHEMA_VERSION: i64 = 2;
 
@@ -112,6 +115,9 @@ impl Cache {
             )?;
             conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         }
+        // Synced metadata lives beside the responses; bulk imports want a larger page cache.
+        synced::create_tables(&conn)?;
+        conn.pragma_update(None, "cache_size", -65536)?;
         Ok(Cache {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),

@@ -62,4 +62,23 @@ pub enum HubError {
     /// The HTTP client cannot be built (TLS initialisation failed).
     #[error("cannot set up the HTTP client: {0}")]
     Http(String),
+    /// A sync could not go on (the Hub stopped answering, or refused the listing); what was stored
+    /// stays, and the next `lineage sync` with the same query resumes from the page that failed.
+    #[error(
+        "sync stopped after {pages} page(s): {why}; run the same `lineage sync` again to resume"
+    )]
+    Sync {
+        /// Pages stored before the failure (this run).
+        pages: u64,
+        /// What went wrong.
+        why: String,
+    },
+    /// A `sync --from` dump cannot be read at all (missing file, bad compression).
+    #[error("cannot read the dump {path}: {why}")]
+    Dump {
+        /// The dump file.
+        path: PathBuf,
+        /// What went wrong.
+        why: String,
+    },
 }

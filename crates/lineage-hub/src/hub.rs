@@ -118,6 +118,11 @@ impl Hub {
     pub fn requests(&self) -> u64 {
         self.inner.client.requests()
     }
+
+    /// The cache this hub reads and writes (responses and synced metadata).
+    pub fn cache(&self) -> &Cache {
+        &self.inner.cache
+    }
 }
 
 impl Inner {
@@ -363,6 +368,16 @@ impl Inner {
 
     pub fn requests(&self) -> u64 {
         self.client.requests()
+    }
+
+    /// The response and sync cache.
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// The HTTP client (sync pages bypass the response cache).
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 }
 

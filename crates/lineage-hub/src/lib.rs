@@ -46,10 +46,13 @@ mod license_file;
 pub mod local;
 pub mod observe;
 pub mod settings;
+pub mod sync;
 pub mod target;
 
 #[cfg(test)]
 mod soak_tests;
+#[cfg(test)]
+mod sync_tests;
 #[cfg(test)]
 mod tests;
 
@@ -58,4 +61,7 @@ pub use error::HubError;
 pub use hub::Hub;
 pub use observe::{Event, Observer, Recorder, Silent};
 pub use settings::{Flags, RetryPolicy, Settings, Token, TokenSource};
+pub use sync::{
+    BadLine, ImportReport, SyncEvent, SyncObserver, SyncReport, SyncRequest, LARGE_FAMILY, MAX_LINE,
+};
 pub use target::Target;
