@@ -16,7 +16,7 @@ use crate::error::HubError;
 use crate::hub::{Hub, Inner};
 use crate::observe::{Event, Observer};
 use lineage_core::{
-    parse_card_ref, Clarifications, Graph, Node, NodeKey, Relation, RepoKind, Resolution,
+    parse_card_ref, Clarifications, Fallback, Graph, Node, NodeKey, Relation, RepoKind, Resolution,
 };
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -328,8 +328,21 @@ impl Inner {
         !self.settings.refresh && age >= 0 && (age as u64) < self.settings.ttl.as_secs()
     }
 
-    /// The synced metadata of a repo, when a sync stored it and it is fresh (any age offline).
-    pub(crate) fn synced_facts(&self, key: &NodeKey) -> Option<HubFacts> {
+    /// Synced data used offline past its time-to-live is a stale stand-in, said like a stale cache entry.
+    fn synced_stale(&self, at: i64) -> Option<Fallback> {
+        let age = cache::now().saturating_sub(at);
+        (self.settings.offline && (age < 0 || age as u64 >= self.settings.ttl.as_secs())).then(
+            || Fallback::StaleCache {
+                fetched_at: at,
+                why: "offline mode: synced data past its time-to-live; the Hub was not asked"
+                    .into(),
+            },
+        )
+    }
+
+    /// The synced metadata of a repo, when a sync stored it and it is fresh (any age offline, then
+    /// with the stale stand-in said).
+    pub(crate) fn synced_facts(&self, key: &NodeKey) -> Option<(HubFacts, Option<Fallback>)> {
         let (body, at) = self.cache().synced(key.kind, &key.id).ok()??;
         if !self.synced_usable(at) {
             return None;
@@ -338,13 +351,17 @@ impl Inner {
         self.counters
             .cache_hits
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Some(HubFacts::from_api(&v))
+        Some((HubFacts::from_api(&v), self.synced_stale(at)))
     }
 
     /// The children of `parent` (models naming it as base or training dataset) from synced rows,
     /// when a finished sync covers them (a whole-Hub sync or one filtered on that parent) and is
     /// fresh (any age offline).
-    pub(crate) fn synced_listing(&self, parent: &NodeKey) -> Option<Vec<(NodeKey, HubFacts)>> {
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn synced_listing(
+        &self,
+        parent: &NodeKey,
+    ) -> Option<(Vec<(NodeKey, HubFacts)>, Option<Fallback>)> {
         let scope = format!("filter:{}", listing_tag(parent));
         let at = self.cache().sync_covered_at(&scope).ok()??;
         if !self.synced_usable(at) {
@@ -354,14 +371,14 @@ impl Inner {
         self.counters
             .cache_hits
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Some(
-            rows.into_iter()
-                .filter_map(|(id, body)| {
-                    let v: Value = serde_json::from_slice(&body).ok()?;
-                    Some((NodeKey::model(&id), HubFacts::from_api(&v)))
-                })
-                .collect(),
-        )
+        let children = rows
+            .into_iter()
+            .filter_map(|(id, body)| {
+                let v: Value = serde_json::from_slice(&body).ok()?;
+                Some((NodeKey::model(&id), HubFacts::from_api(&v)))
+            })
+            .collect();
+        Some((children, self.synced_stale(at)))
     }
 
     /// `{endpoint}/api/{models|datasets}?author&filter&search&sort=lastModified&direction=-1&expand..&limit`.

@@ -282,6 +282,24 @@ async fn after_a_sync_crawls_up_and_down_need_no_request_even_offline() {
         assert_eq!(c.graph.children(base).count(), 24);
     }
     assert_eq!(hub.request_count(), 0);
+
+    // Offline, synced data past its time-to-live still answers, and says it is stale.
+    let mut s = settings(&hub, d.path());
+    s.offline = true;
+    s.ttl = std::time::Duration::ZERO;
+    let h = Hub::new(s).unwrap();
+    let up = CrawlRequest::new(
+        vec![Target::parse("quant/m01-GGUF").unwrap()],
+        Direction::Up,
+    );
+    let c = h.crawl(&up, &Clarifications::none()).await.unwrap();
+    let root = c.graph.node(c.roots[0]);
+    assert!(
+        matches!(&root.fallback, Some(lineage_core::Fallback::StaleCache { why, .. }) if why.contains("synced")),
+        "{:?}",
+        root.fallback
+    );
+    assert_eq!(hub.request_count(), 0);
 }
 
 fn write_dump(path: &Path, lines: &[String]) {

@@ -88,11 +88,14 @@ pub(super) async fn run_job(inner: &Inner, job: &Job, observer: &dyn Observer) -
         Job::List { parent, url } => {
             // Hook: a finished sync covering this parent answers its first page without the Hub.
             if *url == inner.children_url(&listing_filter(parent)) {
-                if let Some(children) = inner.synced_listing(parent) {
+                if let Some((children, stale)) = inner.synced_listing(parent) {
                     return Done::List(ListOutcome {
                         children: children
                             .into_iter()
-                            .map(|(k, facts)| (k, Listed { facts, stale: None }))
+                            .map(|(k, facts)| {
+                                let stale = stale.clone();
+                                (k, Listed { facts, stale })
+                            })
                             .collect(),
                         next: None,
                         failure: None,
@@ -125,7 +128,7 @@ async fn fetch_repo(
     let synced = match (&listed, revision) {
         (None, None) => inner
             .synced_facts(key)
-            .map(|facts| Listed { facts, stale: None }),
+            .map(|(facts, stale)| Listed { facts, stale }),
         _ => None,
     };
     let Listed { facts, mut stale } = match listed.or(synced) {
