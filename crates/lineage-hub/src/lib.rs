@@ -50,8 +50,6 @@ pub mod sync;
 pub mod target;
 
 #[cfg(test)]
-mod soak_tests;
-#[cfg(test)]
 mod sync_tests;
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,8 @@
 //! Crawls against the fake Hub on loopback (lineage-fakehub), each with its own temporary cache.
 
+/// The fault soak (ignored by default: it is long), beside the other crawls against the fake Hub.
+mod soak;
+
 use crate::{
     Crawl, CrawlRequest, Direction, Event, Hub, Recorder, RetryPolicy, Settings, Target, Token,
 };
