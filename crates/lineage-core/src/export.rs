@@ -494,6 +494,15 @@ fn plain(s: &str) -> Cow<'_, str> {
 
 /// The node's own license for labels: its knowledge-base ids or raw strings, else what stands in for
 /// it (a copy inherits its parent's; an unresolved node has none we know of).
+/// The three lines every graph picture labels a node with: id, own license, verdict.
+fn label_lines(view: &View<'_>, shown: &Shown) -> Vec<String> {
+    vec![
+        display_id(&view.graph().node(shown.ix).key),
+        license_text(view, shown),
+        shown.assessment.commercial.to_string(),
+    ]
+}
+
 fn license_text(view: &View<'_>, shown: &Shown) -> String {
     if let Some(l) = &shown.license {
         return l.clone();

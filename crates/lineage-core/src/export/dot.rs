@@ -1,6 +1,6 @@
 //! Graphviz DOT: the lineage coloured by verdict, for reviewers and auditors.
 
-use super::{display_id, license_text, verdict_colour, EdgeClass, View, CONFLICT_COLOUR};
+use super::{label_lines, verdict_colour, EdgeClass, View, CONFLICT_COLOUR};
 use crate::id::RepoKind;
 use crate::verdict::Verdict;
 use std::fmt::Write;
@@ -23,12 +23,7 @@ pub fn dot(view: &View<'_>) -> String {
     for (i, s) in view.shown().iter().enumerate() {
         let node = view.graph().node(s.ix);
         let a = &s.assessment;
-        let mut label = format!(
-            "{}\n{}\n{}",
-            display_id(&node.key),
-            license_text(view, s),
-            a.commercial
-        );
+        let mut label = label_lines(view, s).join("\n");
         let mut tooltip = format!("{}\n{}", node.key, a.summary);
         if let Some(f) = &node.fallback {
             tooltip.push_str(&format!("\n{}", f.describe()));

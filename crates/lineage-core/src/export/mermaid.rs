@@ -1,6 +1,6 @@
 //! Mermaid: the lineage as a flowchart that renders in Markdown (GitHub, GitLab, docs sites).
 
-use super::{display_id, license_text, verdict_colour, EdgeClass, View};
+use super::{label_lines, verdict_colour, EdgeClass, View};
 use crate::id::RepoKind;
 use crate::verdict::Verdict;
 use std::fmt::Write;
@@ -16,11 +16,7 @@ pub fn mermaid(view: &View<'_>) -> String {
     for (i, s) in view.shown().iter().enumerate() {
         let node = view.graph().node(s.ix);
         let a = &s.assessment;
-        let mut lines = vec![
-            display_id(&node.key),
-            license_text(view, s),
-            a.commercial.to_string(),
-        ];
+        let mut lines = label_lines(view, s);
         if !a.conflicts.is_empty() {
             let codes: Vec<&str> = a.conflicts.iter().map(|c| c.code.as_str()).collect();
             lines.push(format!("conflict: {}", codes.join(", ")));

@@ -4,7 +4,7 @@
 //! the first node in key order), order within a rank by barycenter sweeps, x by parent barycenters
 //! without overlap. Deterministic: the same view gives the same bytes.
 
-use super::{display_id, license_text, plain, verdict_colour, EdgeClass, View, CONFLICT_COLOUR};
+use super::{display_id, label_lines, plain, verdict_colour, EdgeClass, View, CONFLICT_COLOUR};
 use crate::id::RepoKind;
 use crate::verdict::Verdict;
 use std::collections::VecDeque;
@@ -47,11 +47,7 @@ pub fn svg(view: &View<'_>) -> String {
         .map(|s| {
             let node = view.graph().node(s.ix);
             let a = &s.assessment;
-            let mut lines = vec![
-                display_id(&node.key),
-                license_text(view, s),
-                a.commercial.to_string(),
-            ];
+            let mut lines = label_lines(view, s);
             let mut title = vec![node.key.to_string(), a.summary.clone()];
             if !a.conflicts.is_empty() {
                 let codes: Vec<&str> = a.conflicts.iter().map(|c| c.code.as_str()).collect();

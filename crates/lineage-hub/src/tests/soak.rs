@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo test -p lineage-hub --lib soak -- --ignored --nocapture` (about a minute in debug).
 
-use crate::{Crawl, CrawlRequest, Direction, Hub, RetryPolicy, Settings, Target};
+use crate::{Crawl, CrawlRequest, Direction, Hub, Target};
 use lineage_core::{assess, Clarifications, DatasetPolicy, KnowledgeBase, Propagation, Verdict};
 use lineage_fakehub::{FakeHub, Fault};
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,14 +15,9 @@ use std::time::{Duration, Instant};
 const TIMEOUT: Duration = Duration::from_millis(800);
 
 async fn crawl(hub: &FakeHub, cache: &Path) -> Crawl {
-    let mut s = Settings::new(&hub.url(), cache).unwrap();
-    s.retry = RetryPolicy {
-        max_retries: 3,
-        min_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(40),
-        max_rate_limit_wait: Duration::from_secs(5),
-        timeout: TIMEOUT,
-    };
+    // The crawl tests' quick retries, with a timeout short enough for slow answers to hit it.
+    let mut s = super::settings(hub, cache);
+    s.retry.timeout = TIMEOUT;
     let roots = vec![Target::parse("soak/base").unwrap()];
     Hub::new(s)
         .unwrap()
