@@ -724,6 +724,23 @@ fn svg_with_graphviz_when_installed() {
     let env = env_with_gguf_chain();
     let (code, out, err) = env.run(&["graph", GGUF, "--format", "svg", "--renderer", "graphviz"]);
     assert_eq!(code, 0, "{err}");
-    roxmltree::Document::parse(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
-    assert!(out.contains("quant-shop/gpt2-alpaca-GGUF"));
+    // Graphviz writes a DOCTYPE for SVG 1.1; allowing the DTD declaration is safe
+    // here (roxmltree never fetches external entities).
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let doc = roxmltree::Document::parse_with_options(&out, options)
+        .unwrap_or_else(|e| panic!("{e}\n{out}"));
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let tooltips: Vec<&str> = doc
+        .descendants()
+        .filter_map(|n| n.attribute(("http://www.w3.org/1999/xlink", "title")))
+        .collect();
+    assert!(
+        tooltips
+            .iter()
+            .any(|t| t.contains("quant-shop/gpt2-alpaca-GGUF") && t.contains("forbidden")),
+        "{tooltips:?}"
+    );
 }
