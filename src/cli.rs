@@ -243,16 +243,31 @@ async fn descendants(g: &Global, kb: KnowledgeBase, a: &DescendantsArgs) -> Resu
             "{id} has {direct} or more direct derivatives: `lineage sync --filter base_model:{id}` fetches them 1,000 per request (resumable), and later runs answer from it"
         ));
     }
+    let kb = trace.knowledge_base();
     let text = match a.format {
         DescendantsFormat::Json => render::json(&serde_json::Value::Array(
             found
                 .iter()
-                .map(|(_, a)| export::check_json(a, None))
+                .map(|d| {
+                    let explained = a.explain.then(|| trace.assess(d.ix));
+                    export::descendant_json(graph, kb, d, explained.as_ref())
+                })
                 .collect(),
         )),
         DescendantsFormat::Dot => export::dot(&trace.view()),
         DescendantsFormat::Svg => render::svg(&trace.view(), a.renderer)?,
-        DescendantsFormat::Text => export::descendants(&trace.view(), &found, &render::verdict_tag),
+        DescendantsFormat::Text => {
+            let explain = |ix| trace.assess(ix);
+            export::descendants_text(
+                graph,
+                kb,
+                root,
+                a.depth,
+                &found,
+                a.explain.then_some(&explain as &dyn Fn(_) -> _),
+                &render::verdict_tag,
+            )
+        }
     };
     Out::stdout().write(&text)?;
     Ok(ExitCode::from(ALLOWED))

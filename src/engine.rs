@@ -2,7 +2,7 @@
 
 use lineage_core::audit::{self, AuditFilter, AuditSummary, Finding};
 use lineage_core::catalog::Catalog;
-use lineage_core::export::{Scope, View};
+use lineage_core::export::{judge_descendants, Descendant, Scope, View};
 use lineage_core::{
     assess, Assessment, Clarifications, DatasetPolicy, Fact, Graph, KnowledgeBase, NodeIndex,
     Propagation,
@@ -309,32 +309,20 @@ impl Trace<'_> {
         )
     }
 
-    /// The descendants of the first root within the trace's scope, each with its assessment, in
-    /// report order: those with conflicts first (the laundering audit), then the most restrictive
-    /// verdicts, then by id.
-    pub fn descendants(&self) -> Vec<(NodeIndex, Assessment)> {
+    /// The descendants of the first root within the trace's scope, each judged on the cheap path
+    /// (verdict and conflicts with their culprits, no explanations: [`Trace::assess`] builds those
+    /// for what is printed), in report order: those with conflicts first (the laundering audit),
+    /// then the most restrictive verdicts, then by id.
+    pub fn descendants(&self) -> Vec<Descendant> {
         let Some(&root) = self.roots().first() else {
             return Vec::new();
         };
-        let view = View::new(
+        judge_descendants(
             self.graph(),
             &self.propagation,
             self.kb,
-            &[root],
-            Scope::DOWN.with_depth(self.scope.depth),
-        );
-        let mut found: Vec<(NodeIndex, Assessment)> = view
-            .nodes()
-            .filter(|&ix| ix != root)
-            .map(|ix| (ix, self.assess(ix)))
-            .collect();
-        found.sort_by(|(_, x), (_, y)| {
-            x.conflicts
-                .is_empty()
-                .cmp(&y.conflicts.is_empty())
-                .then(y.commercial.cmp(&x.commercial))
-                .then(x.node.cmp(&y.node))
-        });
-        found
+            root,
+            self.scope.depth,
+        )
     }
 }

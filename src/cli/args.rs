@@ -191,6 +191,10 @@ pub struct DescendantsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = DescendantsFormat::Text)]
     pub format: DescendantsFormat,
+    /// Explain each verdict: the summary in text, full `lineage.check/1` objects (reasons and
+    /// conditions with their paths) in JSON; slower on large families
+    #[arg(long)]
+    pub explain: bool,
     /// Who draws `--format svg`: the built-in layout, or Graphviz `dot` (must be on PATH)
     #[arg(long, value_enum, default_value_t = Renderer::Builtin)]
     pub renderer: Renderer,
@@ -201,7 +205,7 @@ pub struct DescendantsArgs {
 pub enum DescendantsFormat {
     /// For people
     Text,
-    /// One lineage.check/1 object per derivative, conflicts first
+    /// One object per derivative (verdict, conflicts and their culprits), conflicts first
     Json,
     /// Graphviz DOT
     Dot,

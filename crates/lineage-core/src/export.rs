@@ -23,6 +23,7 @@
 //! ```
 
 mod cyclonedx;
+mod descendants;
 mod dot;
 #[cfg(test)]
 pub(crate) mod fixture;
@@ -36,6 +37,9 @@ mod text;
 mod tree;
 
 pub use cyclonedx::{cyclonedx, CYCLONEDX_SPEC};
+pub use descendants::{
+    descendant_json, descendants_text, judge_descendants, Descendant, DESCENDANT_SCHEMA,
+};
 pub use dot::dot;
 pub use json::{check_json, json, CHECK_SCHEMA, GRAPH_SCHEMA};
 pub use mermaid::mermaid;
@@ -43,7 +47,7 @@ pub use sbom::{rfc3339, DocInfo, HUB};
 pub use spdx::{spdx, NO_ASSERTION_LICENSE, SPDX_CONTEXT};
 #[cfg(feature = "svg")]
 pub use svg::svg;
-pub use text::{descendants, text};
+pub use text::text;
 pub use tree::tree;
 
 use crate::graph::{Graph, NodeIndex, Relation};
@@ -418,7 +422,12 @@ impl Carried {
 }
 
 /// Nodes within `depth` edges of the roots, upward (`up`) or downward; the roots themselves excluded.
-fn reach(graph: &Graph, roots: &[NodeIndex], depth: Option<usize>, up: bool) -> Vec<NodeIndex> {
+pub(crate) fn reach(
+    graph: &Graph,
+    roots: &[NodeIndex],
+    depth: Option<usize>,
+    up: bool,
+) -> Vec<NodeIndex> {
     let mut dist: HashMap<NodeIndex, usize> = HashMap::new();
     let mut queue: VecDeque<NodeIndex> = VecDeque::new();
     for &r in roots {

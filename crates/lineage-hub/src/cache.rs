@@ -12,7 +12,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 mod synced;
-pub use synced::{SyncRun, SyncedRow};
+pub use synced::{BulkImport, SyncRun, SyncedRow};
 
 /// Bumped when the table changes; an older file is emptied rather than misread.
 const SCHEMA_VERSION: i64 = 2;

@@ -46,8 +46,8 @@ const MAX_PAGE: usize = 1000;
 const MIN_PAGE: usize = 1;
 /// Longest dump line accepted (decompressed): longer is a reported error, never an allocation.
 pub const MAX_LINE: usize = 16 * 1024 * 1024;
-/// Rows per import transaction.
-const IMPORT_BATCH: usize = 20_000;
+/// Rows per import transaction (a few in unit tests, so an interruption can fall between batches).
+const IMPORT_BATCH: usize = if cfg!(test) { 4 } else { 20_000 };
 /// Malformed lines reported one by one (the rest are counted).
 const MAX_REPORTED: usize = 100;
 
@@ -176,6 +176,9 @@ pub struct ImportReport {
     pub bad_lines: Vec<BadLine>,
     /// All lines that could not be imported.
     pub bad_count: u64,
+    /// When an interrupted import of the same file was continued: the lines it had stored, which
+    /// were read past without parsing (`repos` and `bad_count` count this run's only).
+    pub resumed_after: Option<u64>,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -245,12 +248,19 @@ impl Hub {
         let mut graph = Graph::with_capacity(n + n / 4, n + n / 4);
         cache
             .for_each_synced(|kind, id, body| {
-                let Ok(v) = serde_json::from_slice::<Value>(body) else {
-                    return;
-                };
                 let key = NodeKey {
                     kind,
                     id: id.to_string(),
+                };
+                let Some(v) = body.and_then(|b| serde_json::from_slice::<Value>(b).ok()) else {
+                    // An edited or corrupted row: the repo is unknown, never what it claims.
+                    let mut node = Node::placeholder(key);
+                    node.resolution = Resolution::Unreachable {
+                        why: "its synced row does not match its digest (edited or corrupted)"
+                            .into(),
+                    };
+                    graph.upsert(node);
+                    return;
                 };
                 let facts = HubFacts::from_api(&v);
                 let (node, relation) = node_from_facts(key, facts, clarify);
@@ -975,6 +985,62 @@ enum Batch {
     Bad(BadLine),
 }
 
+/// Where an interrupted import of a dump stopped, stored as the run's `next_url` in the same
+/// transaction as each batch: `dump:lines=N;size=S;modified=M;fresh=F`. A run of the same file
+/// (same size and modification time) skips the first N lines; another file starts over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ImportMark {
+    lines: u64,
+    size: u64,
+    modified: i64,
+    fresh: bool,
+}
+
+impl ImportMark {
+    fn stamp(path: &Path) -> (u64, i64) {
+        std::fs::metadata(path)
+            .map(|m| {
+                let modified = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos() as i64);
+                (m.len(), modified)
+            })
+            .unwrap_or((0, 0))
+    }
+
+    fn encode(&self) -> String {
+        format!(
+            "dump:lines={};size={};modified={};fresh={}",
+            self.lines,
+            self.size,
+            self.modified,
+            u8::from(self.fresh)
+        )
+    }
+
+    fn decode(s: &str) -> Option<ImportMark> {
+        let mut m = ImportMark {
+            lines: 0,
+            size: 0,
+            modified: 0,
+            fresh: false,
+        };
+        for part in s.strip_prefix("dump:")?.split(';') {
+            let (k, v) = part.split_once('=')?;
+            match k {
+                "lines" => m.lines = v.parse().ok()?,
+                "size" => m.size = v.parse().ok()?,
+                "modified" => m.modified = v.parse().ok()?,
+                "fresh" => m.fresh = v == "1",
+                _ => return None,
+            }
+        }
+        Some(m)
+    }
+}
+
 fn import(
     inner: &Inner,
     path: &Path,
@@ -983,13 +1049,48 @@ fn import(
 ) -> Result<ImportReport, HubError> {
     let started = Instant::now();
     let mut reader = open_dump(path)?;
-    let fresh = inner
-        .cache()
-        .synced_count(kind)
+    let cache = inner.cache();
+    let query = format!("file:{}", path.display());
+    let (size, modified) = ImportMark::stamp(path);
+    // An unfinished import of this very file continues after its last stored batch.
+    let previous = cache
+        .sync_run(&query)
         .map_err(|e| cache_err(inner, e))?
-        == 0;
-    let mut report = ImportReport::default();
-    let mut newest: Option<String> = None;
+        .filter(|r| r.finished_at.is_none());
+    let resume = previous.as_ref().and_then(|r| {
+        ImportMark::decode(r.next_url.as_deref()?)
+            .filter(|m| m.size == size && m.modified == modified)
+    });
+    let skip = resume.as_ref().map_or(0, |m| m.lines);
+    // Into empty tables (or continuing such an import) rows are appended and indexed at the end.
+    let fresh = match &resume {
+        Some(m) => m.fresh,
+        None => cache.synced_count(kind).map_err(|e| cache_err(inner, e))? == 0,
+    };
+    let mut report = ImportReport {
+        resumed_after: resume.as_ref().map(|m| m.lines),
+        ..ImportReport::default()
+    };
+    let mut run = SyncRun {
+        query,
+        scope: Some(
+            match kind {
+                RepoKind::Model => "all",
+                RepoKind::Dataset => "all-datasets",
+            }
+            .into(),
+        ),
+        started_at: cache::now(),
+        ..SyncRun::default()
+    };
+    if let (Some(p), Some(_)) = (&previous, &resume) {
+        run.repos = p.repos;
+        run.run_newest = p.run_newest.clone();
+        run.started_at = p.started_at;
+    }
+    let bulk = cache
+        .begin_bulk_import(fresh)
+        .map_err(|e| cache_err(inner, e))?;
     let path_buf: PathBuf = path.to_path_buf();
     // One thread reads, decompresses and parses; this one writes: the two overlap.
     let result = std::thread::scope(|s| -> Result<(), HubError> {
@@ -1001,6 +1102,8 @@ fn import(
             loop {
                 match read_bounded(reader.as_mut(), &mut buf, MAX_LINE) {
                     Ok(None) => break,
+                    // Lines stored by the interrupted run are read past, not parsed again.
+                    Ok(Some(_)) if line_no < skip => line_no += 1,
                     Ok(Some(Err(len))) => {
                         line_no += 1;
                         let bad = BadLine {
@@ -1051,17 +1154,28 @@ fn import(
                 Ok(Batch::Rows(rows, lines)) => {
                     for r in &rows {
                         if let Some(lm) = &r.last_modified {
-                            if newest.as_ref().is_none_or(|n| lm > n) {
-                                newest = Some(lm.clone());
+                            if run.run_newest.as_ref().is_none_or(|n| lm > n) {
+                                run.run_newest = Some(lm.clone());
                             }
                         }
                     }
-                    inner
-                        .cache()
-                        .store_synced(&rows, cache::now(), fresh, None)
-                        .map_err(|e| cache_err(inner, e))?;
                     report.repos += rows.len() as u64;
                     report.lines = lines;
+                    run.repos += rows.len() as u64;
+                    // The batch and how far the file was read commit together: a killed import
+                    // resumes exactly after the last stored batch.
+                    run.next_url = Some(
+                        ImportMark {
+                            lines,
+                            size,
+                            modified,
+                            fresh,
+                        }
+                        .encode(),
+                    );
+                    cache
+                        .store_synced(&rows, cache::now(), fresh, Some(&run))
+                        .map_err(|e| cache_err(inner, e))?;
                     let secs = started.elapsed().as_secs_f64().max(1e-6);
                     observer.on_event(&SyncEvent::Imported {
                         lines,
@@ -1087,28 +1201,12 @@ fn import(
         Ok(())
     });
     result?;
-    // A dump stands for the whole listing of its kind: children look-ups may use it.
-    let run = SyncRun {
-        query: format!("file:{}", path.display()),
-        scope: Some(
-            match kind {
-                RepoKind::Model => "all",
-                RepoKind::Dataset => "all-datasets",
-            }
-            .into(),
-        ),
-        pages: 0,
-        repos: report.repos,
-        newest: newest.clone(),
-        run_newest: newest,
-        started_at: cache::now(),
-        finished_at: Some(cache::now()),
-        next_url: None,
-    };
-    inner
-        .cache()
-        .save_sync_run(&run)
-        .map_err(|e| cache_err(inner, e))?;
+    bulk.finish().map_err(|e| cache_err(inner, e))?;
+    // A dump stands for the whole listing of its kind: children look-ups may use it, once whole.
+    run.next_url = None;
+    run.newest = run.run_newest.clone();
+    run.finished_at = Some(cache::now());
+    cache.save_sync_run(&run).map_err(|e| cache_err(inner, e))?;
     report.elapsed = started.elapsed();
     Ok(report)
 }

@@ -377,3 +377,119 @@ fn a_dump_that_is_missing_is_an_error() {
         .unwrap_err();
     assert!(matches!(e, HubError::Dump { .. }));
 }
+
+/// A dump of a base (Llama 2, the real card's license) and `n` derivatives declaring apache-2.0,
+/// some of them twice (dumps repeat repos; the last line wins).
+fn family_dump(n: usize) -> Vec<String> {
+    let mut lines = vec![json!({"id": "meta-llama/Llama-2-7b-hf", "cardData": {"license": "llama2"}, "tags": ["license:llama2"], "lastModified": "2023-07-18T00:00:00.000Z"}).to_string()];
+    for i in 0..n {
+        lines.push(json!({"id": format!("someone/llama2-ft-{i}"), "cardData": {"license": "apache-2.0", "base_model": "meta-llama/Llama-2-7b-hf"}, "tags": ["base_model:finetune:meta-llama/Llama-2-7b-hf", "license:apache-2.0"], "lastModified": format!("2024-01-{:02}T00:00:00.000Z", 1 + i % 28)}).to_string());
+    }
+    // The first derivative again, now declaring the base's license: this line is the one kept.
+    lines.push(json!({"id": "someone/llama2-ft-0", "cardData": {"license": "llama2", "base_model": "meta-llama/Llama-2-7b-hf"}}).to_string());
+    lines
+}
+
+#[test]
+fn an_interrupted_import_resumes_after_its_last_stored_batch() {
+    let d = tempfile::tempdir().unwrap();
+    let dump = d.path().join("dump.jsonl.gz");
+    let lines = family_dump(30);
+    write_dump(&dump, &lines);
+    let settings = || Settings::new("http://127.0.0.1:9", d.path().join("cache")).unwrap();
+
+    // The process dies right after its second batch was stored (the observer hears of each).
+    let h = Hub::new(settings()).unwrap();
+    let stop_after = |e: &SyncEvent| {
+        if let SyncEvent::Imported { repos, .. } = e {
+            assert!(*repos < 8, "interrupted");
+        }
+    };
+    let died = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        h.sync_from(&dump, Kind::Model, &stop_after)
+    }));
+    assert!(died.is_err());
+    // What was stored is whole and readable; the listing of the base's children is not trusted to
+    // a partial import (no finished run covers it), and the run says where to continue.
+    assert_eq!(h.cache().synced_count(Kind::Model).unwrap(), 8);
+    assert!(h
+        .cache()
+        .synced(Kind::Model, "someone/llama2-ft-6")
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        h.cache()
+            .sync_covered_at("filter:base_model:meta-llama/Llama-2-7b-hf")
+            .unwrap(),
+        None
+    );
+    drop(h);
+
+    // The same file again: the stored lines are skipped, the rest imported, the run finished.
+    let h = Hub::new(settings()).unwrap();
+    let r = h
+        .sync_from(&dump, Kind::Model, &|_: &SyncEvent| {})
+        .unwrap();
+    assert_eq!(r.resumed_after, Some(8));
+    assert_eq!(r.repos as usize, lines.len() - 8);
+    assert_eq!(r.bad_count, 0);
+    assert_eq!(h.cache().synced_count(Kind::Model).unwrap(), 31);
+    assert!(h
+        .cache()
+        .sync_covered_at("filter:base_model:meta-llama/Llama-2-7b-hf")
+        .unwrap()
+        .is_some());
+    let kids = h
+        .cache()
+        .synced_children(Kind::Model, "meta-llama/Llama-2-7b-hf")
+        .unwrap();
+    assert_eq!(kids.len(), 30, "each child once");
+    // The repeated line won: ft-0 declares llama2, the others launder the base as apache-2.0.
+    let g = h.synced_graph(&Clarifications::none()).unwrap();
+    let ft0 = g.find(&NodeKey::model("someone/llama2-ft-0")).unwrap();
+    assert_eq!(g.node(ft0).declared.license, vec!["llama2"]);
+    let ft1 = g.find(&NodeKey::model("someone/llama2-ft-1")).unwrap();
+    assert_eq!(g.node(ft1).declared.license, vec!["apache-2.0"]);
+
+    // A finished import of the same file starts over (and changes nothing).
+    let r = h
+        .sync_from(&dump, Kind::Model, &|_: &SyncEvent| {})
+        .unwrap();
+    assert_eq!(r.resumed_after, None);
+    assert_eq!(h.cache().synced_count(Kind::Model).unwrap(), 31);
+}
+
+#[test]
+fn a_tampered_synced_row_is_unknown_never_permitted() {
+    let d = tempfile::tempdir().unwrap();
+    let dump = d.path().join("dump.jsonl");
+    write_dump(&dump, &family_dump(3));
+    let h = Hub::new(Settings::new("http://127.0.0.1:9", d.path().join("cache")).unwrap()).unwrap();
+    h.sync_from(&dump, Kind::Model, &|_: &SyncEvent| {})
+        .unwrap();
+    // Another tool rewrites the base's license to a permissive one.
+    let raw = rusqlite::Connection::open(h.cache().path()).unwrap();
+    let n = raw
+        .execute(
+            "UPDATE synced SET body = replace(body, '\"llama2\"', '\"mit\"') WHERE id = 'meta-llama/Llama-2-7b-hf'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    assert!(h
+        .cache()
+        .synced(Kind::Model, "meta-llama/Llama-2-7b-hf")
+        .unwrap()
+        .is_none());
+    let g = h.synced_graph(&Clarifications::none()).unwrap();
+    let kb = KnowledgeBase::builtin();
+    let prop = Propagation::run(&g, &kb, DatasetPolicy::Strict);
+    let base = g.find(&NodeKey::model("meta-llama/Llama-2-7b-hf")).unwrap();
+    assert!(matches!(
+        g.node(base).resolution,
+        Resolution::Unreachable { .. }
+    ));
+    assert_eq!(assess(&g, &prop, &kb, base).commercial, Verdict::Unknown);
+    let child = g.find(&NodeKey::model("someone/llama2-ft-1")).unwrap();
+    assert_eq!(assess(&g, &prop, &kb, child).commercial, Verdict::Unknown);
+}

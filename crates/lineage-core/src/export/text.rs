@@ -1,11 +1,9 @@
 //! The human report of `lineage check`: verdict first, then why, then what else the user should know.
 
-use super::{display_id, plain, View};
-use crate::graph::NodeIndex;
+use super::{display_id, plain};
 use crate::graph::{Declared, Resolution};
 use crate::policy::PolicyOutcome;
 use crate::terms::Term;
-use crate::verdict::license_label;
 use crate::verdict::{Assessment, Reason, Verdict};
 use std::fmt::Write;
 
@@ -109,47 +107,6 @@ pub fn text(a: &Assessment, policy: Option<&PolicyOutcome>) -> String {
         let _ = writeln!(out, "policy: {decision}");
         for w in &p.why {
             let _ = writeln!(out, "  - {}", plain(w));
-        }
-    }
-    out
-}
-
-/// The human report of `lineage descendants`: how many derivatives were found, then each one (in the
-/// order given) with its verdict, id, declared license, summary and conflicts. `tag` renders a
-/// verdict as `[forbidden]`; the CLI passes one that adds colour on a terminal.
-pub fn descendants(
-    view: &View<'_>,
-    found: &[(NodeIndex, Assessment)],
-    tag: &dyn Fn(Verdict) -> String,
-) -> String {
-    let graph = view.graph();
-    let root = view
-        .roots()
-        .first()
-        .map(|&r| display_id(&graph.node(r).key))
-        .unwrap_or_default();
-    let mut out = format!(
-        "{} derivatives of {} found{}\n",
-        found.len(),
-        plain(&root),
-        view.scope()
-            .depth
-            .map(|d| format!(" within {d} edges"))
-            .unwrap_or_default()
-    );
-    for (ix, a) in found {
-        let lic =
-            license_label(graph, view.knowledge_base(), *ix).unwrap_or_else(|| "no license".into());
-        let _ = write!(
-            out,
-            "\n{} {} (declares {})\n  {}\n",
-            tag(a.commercial),
-            plain(&display_id(&a.node)),
-            plain(&lic),
-            plain(&a.summary)
-        );
-        for c in &a.conflicts {
-            let _ = writeln!(out, "  ! {}: {}", c.code, plain(&c.message));
         }
     }
     out

@@ -63,3 +63,26 @@ pub(super) fn digest(key: &str, e: &Entry) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// SHA-256 over a synced row's key, `lastModified` and body (what the verdict reads); `synced_at`
+/// is left out as `fetched_at` is. A row that does not match reads as missing or unknown.
+pub(super) fn synced_digest(
+    kind: i64,
+    id: &str,
+    last_modified: Option<&str>,
+    body: &[u8],
+) -> ring::digest::Digest {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut field = |bytes: &[u8]| {
+        ctx.update(&(bytes.len() as u64).to_le_bytes());
+        ctx.update(bytes);
+    };
+    field(&kind.to_le_bytes());
+    field(id.as_bytes());
+    match last_modified {
+        Some(s) => field(format!("+{s}").as_bytes()),
+        None => field(b"-"),
+    }
+    field(body);
+    ctx.finish()
+}

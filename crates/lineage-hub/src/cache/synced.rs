@@ -3,12 +3,35 @@
 //! state of each sync run (the next page to fetch, for resumption; the newest change seen, for
 //! incremental runs). Written in large transactions, one per listing page or import batch.
 
-use super::Cache;
+use super::{integrity, Cache};
 use lineage_core::RepoKind;
 use rusqlite::{params, Connection, OptionalExtension};
 
-/// The tables, created when missing (they sit beside `responses`, which they never touch).
+/// The tables, created when missing (they sit beside `responses`, which they never touch), and
+/// their indexes, rebuilt when a bulk import was interrupted before it rebuilt them.
+///
+/// `synced` and `synced_edges` are rowid tables with separate unique indexes (not `WITHOUT ROWID`
+/// tables keyed by id): a bulk import appends rows in file order and builds the indexes once at the
+/// end, by sorting, instead of inserting two million rows at random places of a B-tree.
 pub(super) fn create_tables(conn: &Connection) -> rusqlite::Result<()> {
+    // The first layout kept whole rows in the primary key's B-tree and had no digests: its rows
+    // cannot be verified, so they are dropped (a sync stores them again).
+    let old: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'synced'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if old.is_some_and(|sql| !sql.contains("digest")) {
+        conn.execute_batch(
+            "BEGIN;
+             DROP TABLE IF EXISTS synced;
+             DROP TABLE IF EXISTS synced_edges;
+             DROP TABLE IF EXISTS sync_runs;
+             COMMIT;",
+        )?;
+    }
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS synced (
              kind          INTEGER NOT NULL,
@@ -16,15 +39,13 @@ pub(super) fn create_tables(conn: &Connection) -> rusqlite::Result<()> {
              last_modified TEXT,
              body          BLOB NOT NULL,
              synced_at     INTEGER NOT NULL,
-             PRIMARY KEY (kind, id)
-         ) WITHOUT ROWID;
+             digest        BLOB NOT NULL
+         );
          CREATE TABLE IF NOT EXISTS synced_edges (
              parent_kind INTEGER NOT NULL,
              parent      TEXT NOT NULL,
-             child       TEXT NOT NULL,
-             PRIMARY KEY (parent_kind, parent, child)
-         ) WITHOUT ROWID;
-         CREATE INDEX IF NOT EXISTS synced_edges_child ON synced_edges (child);
+             child       TEXT NOT NULL
+         );
          CREATE TABLE IF NOT EXISTS sync_runs (
              query       TEXT PRIMARY KEY,
              scope       TEXT,
@@ -36,7 +57,58 @@ pub(super) fn create_tables(conn: &Connection) -> rusqlite::Result<()> {
              started_at  INTEGER NOT NULL,
              finished_at INTEGER
          );",
-    )
+    )?;
+    ensure_indexes(conn)
+}
+
+/// The indexes a bulk import drops and rebuilds: (name, definition).
+const INDEXES: &[(&str, &str)] = &[
+    (
+        "synced_key",
+        "CREATE UNIQUE INDEX IF NOT EXISTS synced_key ON synced (kind, id)",
+    ),
+    (
+        "synced_edges_key",
+        "CREATE UNIQUE INDEX IF NOT EXISTS synced_edges_key ON synced_edges (parent_kind, parent, child)",
+    ),
+    (
+        "synced_edges_child",
+        "CREATE INDEX IF NOT EXISTS synced_edges_child ON synced_edges (child)",
+    ),
+];
+
+/// What removes the rows a unique index would refuse: the last stored row of a repo wins, as
+/// `INSERT OR REPLACE` would have decided; an edge stored twice is kept once.
+const DEDUPLICATE: &[&str] = &[
+    "DELETE FROM synced WHERE rowid NOT IN (SELECT MAX(rowid) FROM synced GROUP BY kind, id)",
+    "DELETE FROM synced_edges WHERE rowid NOT IN
+         (SELECT MIN(rowid) FROM synced_edges GROUP BY parent_kind, parent, child)",
+    "",
+];
+
+/// Creates the missing indexes (each by one sort of its table). Rows appended without them (a bulk
+/// import) may repeat a key, when a dump lists a repo twice: those are removed first.
+pub(super) fn ensure_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    for ((_, create), dedup) in INDEXES.iter().zip(DEDUPLICATE) {
+        match conn.execute_batch(create) {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation && !dedup.is_empty() =>
+            {
+                conn.execute_batch(dedup)?;
+                conn.execute_batch(create)?;
+            }
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
+/// Drops the indexes for a bulk import into empty tables (rebuilt by [`ensure_indexes`]).
+fn drop_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    for (name, _) in INDEXES {
+        conn.execute_batch(&format!("DROP INDEX IF EXISTS {name}"))?;
+    }
+    Ok(())
 }
 
 fn kind_code(kind: RepoKind) -> i64 {
@@ -107,20 +179,24 @@ impl Cache {
         let tx = conn.transaction()?;
         {
             let mut put = tx.prepare_cached(
-                "INSERT OR REPLACE INTO synced (kind, id, last_modified, body, synced_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR REPLACE INTO synced (kind, id, last_modified, body, synced_at, digest)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             let mut clear = tx.prepare_cached("DELETE FROM synced_edges WHERE child = ?1")?;
             let mut edge = tx.prepare_cached(
                 "INSERT OR IGNORE INTO synced_edges (parent_kind, parent, child) VALUES (?1, ?2, ?3)",
             )?;
             for r in rows {
+                let kind = kind_code(r.kind);
+                let digest =
+                    integrity::synced_digest(kind, &r.id, r.last_modified.as_deref(), &r.body);
                 put.execute(params![
-                    kind_code(r.kind),
+                    kind,
                     r.id,
                     r.last_modified,
                     r.body,
-                    at
+                    at,
+                    digest.as_ref()
                 ])?;
                 // Only models are listed as children (the Hub lists models by base or dataset).
                 if r.kind == RepoKind::Model {
@@ -178,12 +254,24 @@ impl Cache {
         )
     }
 
-    /// The synced body of a repo and when it was synced.
+    /// The synced body of a repo and when it was synced. A row that does not match its digest
+    /// (edited or corrupted) is absent, as a tampered response is a miss.
     pub fn synced(&self, kind: RepoKind, id: &str) -> rusqlite::Result<Option<(Vec<u8>, i64)>> {
-        self.conn()
-            .prepare_cached("SELECT body, synced_at FROM synced WHERE kind = ?1 AND id = ?2")?
-            .query_row(params![kind_code(kind), id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
+        let code = kind_code(kind);
+        let row = self
+            .conn()
+            .prepare_cached(
+                "SELECT last_modified, body, synced_at, digest FROM synced WHERE kind = ?1 AND id = ?2",
+            )?
+            .query_row(params![code, id], |r| {
+                let lm: Option<String> = r.get(0)?;
+                let body = r.get_ref(1)?.as_bytes()?.to_vec();
+                let at: i64 = r.get(2)?;
+                let ok = intact(code, id, lm.as_deref(), &body, r.get_ref(3)?.as_bytes()?);
+                Ok(ok.then_some((body, at)))
+            })
+            .optional()?;
+        Ok(row.flatten())
     }
 
     /// The synced models that name `parent` (a base model or a training dataset), with their bodies.
@@ -194,13 +282,22 @@ impl Cache {
     ) -> rusqlite::Result<Vec<(String, Vec<u8>)>> {
         let conn = self.conn();
         let mut st = conn.prepare_cached(
-            "SELECT s.id, s.body FROM synced_edges e JOIN synced s ON s.kind = 0 AND s.id = e.child
+            "SELECT s.id, s.last_modified, s.body, s.digest
+             FROM synced_edges e JOIN synced s ON s.kind = 0 AND s.id = e.child
              WHERE e.parent_kind = ?1 AND e.parent = ?2 ORDER BY s.id",
         )?;
-        let rows = st.query_map(params![kind_code(parent_kind), parent], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-        rows.collect()
+        let mut rows = st.query(params![kind_code(parent_kind), parent])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id = r.get_ref(0)?.as_str()?;
+            let lm = r.get_ref(1)?.as_str_or_null()?;
+            let body = r.get_ref(2)?.as_bytes()?;
+            // A child whose row was edited is left out of the listing (a miss, never an answer).
+            if intact(0, id, lm, body, r.get_ref(3)?.as_bytes()?) {
+                out.push((id.to_string(), body.to_vec()));
+            }
+        }
+        Ok(out)
     }
 
     /// Number of synced repos of a kind.
@@ -214,24 +311,82 @@ impl Cache {
             .map(|n| n.max(0) as u64)
     }
 
-    /// Calls `f` with every synced repo (kind, id, body), streaming: nothing is collected.
+    /// Calls `f` with every synced repo (kind, id, body), streaming in storage order: nothing is
+    /// collected. The body is `None` when the row does not match its digest (edited or corrupted):
+    /// the caller must treat that repo as unknown.
     pub fn for_each_synced(
         &self,
-        mut f: impl FnMut(RepoKind, &str, &[u8]),
+        mut f: impl FnMut(RepoKind, &str, Option<&[u8]>),
     ) -> rusqlite::Result<u64> {
         let conn = self.conn();
-        let mut st = conn.prepare("SELECT kind, id, body FROM synced")?;
+        let mut st = conn.prepare("SELECT kind, id, last_modified, body, digest FROM synced")?;
         let mut rows = st.query([])?;
         let mut n = 0;
         while let Some(r) = rows.next()? {
-            let kind = kind_of(r.get(0)?);
+            let code: i64 = r.get(0)?;
             let id = r.get_ref(1)?.as_str()?;
-            let body = r.get_ref(2)?.as_blob()?;
-            f(kind, id, body);
+            let lm = r.get_ref(2)?.as_str_or_null()?;
+            let body = r.get_ref(3)?.as_bytes()?;
+            let ok = intact(code, id, lm, body, r.get_ref(4)?.as_bytes()?);
+            f(kind_of(code), id, ok.then_some(body));
             n += 1;
         }
         Ok(n)
     }
+
+    /// Prepares a bulk import: no `fsync` while it runs (a killed process still keeps every
+    /// committed batch: WAL), a larger page cache, and, when `empty_tables`, the indexes dropped so
+    /// rows are appended and the indexes built once at the end. [`BulkImport::finish`] (or dropping
+    /// it) restores all of it; a crash in between is healed by the next open, which rebuilds missing
+    /// indexes.
+    pub fn begin_bulk_import(&self, empty_tables: bool) -> rusqlite::Result<BulkImport<'_>> {
+        let conn = self.conn();
+        conn.pragma_update(None, "synchronous", "OFF")?;
+        conn.pragma_update(None, "cache_size", -262_144)?;
+        if empty_tables {
+            drop_indexes(&conn)?;
+        }
+        Ok(BulkImport {
+            cache: self,
+            done: false,
+        })
+    }
+}
+
+/// A bulk import in progress (see [`Cache::begin_bulk_import`]).
+#[derive(Debug)]
+pub struct BulkImport<'c> {
+    cache: &'c Cache,
+    done: bool,
+}
+
+impl BulkImport<'_> {
+    /// Builds the indexes and restores durable writes; reports what failed.
+    pub fn finish(mut self) -> rusqlite::Result<()> {
+        self.done = true;
+        self.restore()
+    }
+
+    fn restore(&self) -> rusqlite::Result<()> {
+        let conn = self.cache.conn();
+        let built = ensure_indexes(&conn);
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "cache_size", -65_536)?;
+        built
+    }
+}
+
+impl Drop for BulkImport<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.restore();
+        }
+    }
+}
+
+/// Whether a synced row matches its stored digest.
+fn intact(kind: i64, id: &str, last_modified: Option<&str>, body: &[u8], digest: &[u8]) -> bool {
+    integrity::synced_digest(kind, id, last_modified, body).as_ref() == digest
 }
 
 fn put_run(conn: &Connection, run: &SyncRun) -> rusqlite::Result<()> {
@@ -310,5 +465,65 @@ mod tests {
         c.for_each_synced(|k, id, _| seen.push((k, id.to_string())))
             .unwrap();
         assert_eq!(seen.len(), 2);
+    }
+
+    #[test]
+    fn a_bulk_import_killed_before_its_indexes_is_healed_by_the_next_open() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("cache.db");
+        {
+            let c = Cache::open(&path).unwrap();
+            let bulk = c.begin_bulk_import(true).unwrap();
+            c.store_synced(
+                &[row("a/base", &[]), row("a/child", &["a/base"])],
+                10,
+                true,
+                None,
+            )
+            .unwrap();
+            // The same repo again, as a dump may list it: the later row is the one kept.
+            let mut again = row("a/child", &["a/base"]);
+            again.body = b"{\"id\":\"a/child\",\"sha\":\"second\"}".to_vec();
+            c.store_synced(&[again], 11, true, None).unwrap();
+            // Killed: the guard never runs, the indexes stay dropped.
+            std::mem::forget(bulk);
+        }
+        let c = Cache::open(&path).unwrap();
+        let indexes: i64 = c
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'synced%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, INDEXES.len() as i64);
+        assert_eq!(c.synced_count(RepoKind::Model).unwrap(), 2);
+        let (body, at) = c.synced(RepoKind::Model, "a/child").unwrap().unwrap();
+        assert!(String::from_utf8(body).unwrap().contains("second"));
+        assert_eq!(at, 11);
+        assert_eq!(
+            c.synced_children(RepoKind::Model, "a/base").unwrap().len(),
+            1
+        );
+    }
+
+    #[test]
+    fn rows_of_the_first_layout_are_dropped_not_trusted() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("cache.db");
+        {
+            let raw = Connection::open(&path).unwrap();
+            raw.execute_batch(
+                "CREATE TABLE synced (kind INTEGER NOT NULL, id TEXT NOT NULL, last_modified TEXT,
+                     body BLOB NOT NULL, synced_at INTEGER NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+                 INSERT INTO synced VALUES (0, 'a/b', NULL, '{\"id\":\"a/b\"}', 1);",
+            )
+            .unwrap();
+        }
+        let c = Cache::open(&path).unwrap();
+        assert_eq!(c.synced_count(RepoKind::Model).unwrap(), 0);
+        c.store_synced(&[row("a/b", &[])], 2, false, None).unwrap();
+        assert!(c.synced(RepoKind::Model, "a/b").unwrap().is_some());
     }
 }
