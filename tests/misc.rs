@@ -236,3 +236,68 @@ fn local_folder_with_a_peft_adapter_resolves_its_base_on_the_hub() {
         "{v}"
     );
 }
+
+#[test]
+fn descendants_json_names_culprits_and_explains_only_when_asked() {
+    let env = Env::new();
+    let model = "meta-llama/Llama-3.1-8B";
+    let (code, out, err) = env.run(&["descendants", model, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let cheap = json(&out);
+    let items = cheap.as_array().unwrap();
+    assert!(items.len() >= 3, "{cheap}");
+    for o in items {
+        assert_eq!(o["schema"], "lineage.descendant/1", "{o}");
+        assert!(o.get("reasons").is_none(), "no explanation paths: {o}");
+        assert!(o["commercial"].is_string(), "{o}");
+        assert!(
+            serde_json::to_vec(o).unwrap().len() < 1536,
+            "under 1.5 KB: {o}"
+        );
+    }
+    let orion = items
+        .iter()
+        .find(|o| o["model"] == "acme-ai/Orion-8B-Instruct")
+        .expect("Orion found");
+    let prefix = orion["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "name-prefix-missing")
+        .expect("the Llama 3.1 naming rule is broken");
+    // The rule comes from the Llama 3.1 license of the base, named as the culprit.
+    assert_eq!(prefix["culprit"], model, "{prefix}");
+    assert!(prefix["message"].as_str().unwrap().contains("Llama"));
+
+    let (code, out, err) = env.run(&["descendants", model, "--format", "json", "--explain"]);
+    assert_eq!(code, 0, "{err}");
+    let full = json(&out);
+    let full_items = full.as_array().unwrap();
+    // The same derivatives, in the same order, with the same verdicts and conflicts...
+    let summary = |v: &[serde_json::Value]| -> Vec<(String, String, String)> {
+        v.iter()
+            .map(|o| {
+                (
+                    o["model"].to_string(),
+                    o["commercial"].to_string(),
+                    o["conflicts"].to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(summary(items), summary(full_items));
+    // ...now as check objects whose reasons carry their paths to the origin.
+    let orion = full_items
+        .iter()
+        .find(|o| o["model"] == "acme-ai/Orion-8B-Instruct")
+        .unwrap();
+    assert_eq!(orion["schema"], "lineage.check/1");
+    let path = &orion["conditions"][0]["path"];
+    assert!(path.as_array().is_some_and(|p| p.len() >= 2), "{orion}");
+
+    let (_, text, _) = env.run(&["descendants", model]);
+    let (_, explained, _) = env.run(&["descendants", model, "--explain"]);
+    assert!(text.contains("Orion-8B-Instruct") && text.contains("! name-prefix-missing"));
+    assert!(!text.contains("inherited from"), "{text}");
+    assert!(explained.contains("inherited from"), "{explained}");
+}
