@@ -36,6 +36,19 @@ pub struct HubFacts {
 }
 
 impl HubFacts {
+    /// [`HubFacts::from_api`] on an answer the caller owns: the card data is moved, not copied
+    /// (loading millions of synced rows).
+    pub fn from_api_owned(mut v: Value) -> HubFacts {
+        let card_data = match v.get_mut("cardData").map(Value::take) {
+            Some(Value::Object(m)) => Some(m),
+            _ => None,
+        };
+        HubFacts {
+            card_data,
+            ..HubFacts::from_api(&v)
+        }
+    }
+
     /// Reads an API answer (`GET /api/{models,datasets}/{id}`) or a listing item; fields that are
     /// missing or of an unexpected type are simply absent.
     pub fn from_api(v: &Value) -> HubFacts {

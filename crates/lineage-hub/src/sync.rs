@@ -246,27 +246,39 @@ impl Hub {
             .map_err(|e| cache_err(inner, e))?;
         let n = (models + datasets) as usize;
         let mut graph = Graph::with_capacity(n + n / 4, n + n / 4);
-        cache
-            .for_each_synced(|kind, id, body| {
-                let key = NodeKey {
-                    kind,
-                    id: id.to_string(),
-                };
-                let Some(v) = body.and_then(|b| serde_json::from_slice::<Value>(b).ok()) else {
-                    // An edited or corrupted row: the repo is unknown, never what it claims.
-                    let mut node = Node::placeholder(key);
-                    node.resolution = Resolution::Unreachable {
-                        why: "its synced row does not match its digest (edited or corrupted)"
-                            .into(),
+        // One thread reads, verifies and parses the rows into nodes and their edges; this one adds
+        // them to the graph: the two overlap (the order of insertion is the order of storage).
+        std::thread::scope(|s| -> Result<(), HubError> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Node, card::CardEdges)>>(8);
+            let reader = s.spawn(move || {
+                let mut batch = Vec::with_capacity(LOAD_BATCH);
+                let read = cache.for_each_synced(|kind, id, body| {
+                    let key = NodeKey {
+                        kind,
+                        id: id.to_string(),
                     };
-                    graph.upsert(node);
-                    return;
-                };
-                let facts = HubFacts::from_api(&v);
-                let (node, relation) = node_from_facts(key, facts, clarify);
-                add_resolved(&mut graph, node, relation);
-            })
-            .map_err(|e| cache_err(inner, e))?;
+                    batch.push(synced_node(key, body, clarify));
+                    if batch.len() == LOAD_BATCH {
+                        // A closed channel means the builder is gone: the rest is read, not sent.
+                        let _ = tx.send(std::mem::replace(
+                            &mut batch,
+                            Vec::with_capacity(LOAD_BATCH),
+                        ));
+                    }
+                });
+                let _ = tx.send(batch);
+                read
+            });
+            for batch in rx {
+                for (node, edges) in batch {
+                    add_resolved(&mut graph, node, &edges);
+                }
+            }
+            match reader.join() {
+                Ok(read) => read.map(|_| ()).map_err(|e| cache_err(inner, e)),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })?;
         for ix in graph.node_indices().collect::<Vec<_>>() {
             let node = graph.node_mut(ix);
             if matches!(node.resolution, Resolution::NotCrawled { .. }) {
@@ -279,10 +291,24 @@ impl Hub {
     }
 }
 
-/// Adds a resolved node and the edges its card names, as the crawler records a fetched repo
-/// (invalid references become `invalid` nodes).
-fn add_resolved(graph: &mut Graph, node: Node, hub_relation: Option<Relation>) {
-    let key = node.key.clone();
+/// Rows per batch handed from the reading thread to the graph builder in [`Hub::synced_graph`].
+const LOAD_BATCH: usize = 4096;
+
+/// The node a synced row stands for, with the edges its card names (computed on the reading
+/// thread). A row that failed its digest check is `unreachable`: unknown, never what it claims.
+fn synced_node(
+    key: NodeKey,
+    body: Option<&[u8]>,
+    clarify: &Clarifications,
+) -> (Node, card::CardEdges) {
+    let Some(v) = body.and_then(|b| serde_json::from_slice::<Value>(b).ok()) else {
+        let mut node = Node::placeholder(key);
+        node.resolution = Resolution::Unreachable {
+            why: "its synced row does not match its digest (edited or corrupted)".into(),
+        };
+        return (node, card::CardEdges::default());
+    };
+    let (node, hub_relation) = node_from_facts(key, HubFacts::from_api_owned(v), clarify);
     let follows =
         node.resolution.is_known() || matches!(node.resolution, Resolution::Unparseable { .. });
     let edges = if follows {
@@ -290,6 +316,12 @@ fn add_resolved(graph: &mut Graph, node: Node, hub_relation: Option<Relation>) {
     } else {
         card::CardEdges::default()
     };
+    (node, edges)
+}
+
+/// Adds a resolved node and the edges its card names, as the crawler records a fetched repo
+/// (invalid references become `invalid` nodes).
+fn add_resolved(graph: &mut Graph, node: Node, edges: &card::CardEdges) {
     let ix = graph.upsert(node);
     for (bad, why) in &edges.invalid {
         let bix = match graph.find(bad) {
@@ -300,7 +332,9 @@ fn add_resolved(graph: &mut Graph, node: Node, hub_relation: Option<Relation>) {
                 graph.upsert(n)
             }
         };
-        graph.add_edge(bix, ix, edges.invalid_relation(bad, &key));
+        let key = &graph.node(ix).key;
+        let relation = edges.invalid_relation(bad, key);
+        graph.add_edge(bix, ix, relation);
     }
     for p in &edges.parents {
         let pix = graph.ensure(&p.key);
