@@ -4,9 +4,10 @@ use crate::id::NodeKey;
 use petgraph::graph::DiGraph;
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
-use rustc_hash::FxHashMap;
+use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::hash::BuildHasher;
 
 pub use petgraph::graph::NodeIndex;
 
@@ -331,9 +332,15 @@ pub struct Edge {
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
     g: DiGraph<Node, Edge>,
-    /// Keyed with a fast hasher: ids come from the Hub, not from an attacker choosing collisions
-    /// against a long-lived process, and hashing is most of a million-node build.
-    index: FxHashMap<NodeKey, NodeIndex>,
+    /// Node indices by the hash of their key (the key itself lives in the node only, so a
+    /// million-node build neither copies nor frees a million ids). Hashed with a fast hasher: ids
+    /// come from the Hub, not from an attacker choosing collisions against a long-lived process,
+    /// and hashing is most of a million-node build.
+    index: hashbrown::HashTable<NodeIndex>,
+}
+
+fn key_hash(key: &NodeKey) -> u64 {
+    FxBuildHasher.hash_one(key)
 }
 
 impl Graph {
@@ -346,25 +353,26 @@ impl Graph {
     pub fn with_capacity(nodes: usize, edges: usize) -> Graph {
         Graph {
             g: DiGraph::with_capacity(nodes, edges),
-            index: FxHashMap::with_capacity_and_hasher(nodes, Default::default()),
+            index: hashbrown::HashTable::with_capacity(nodes),
         }
     }
 
     /// Inserts a node, or replaces the data of the node with the same key; returns its index.
     pub fn upsert(&mut self, node: Node) -> NodeIndex {
-        match self.index.entry(node.key.clone()) {
-            std::collections::hash_map::Entry::Occupied(e) => {
-                let ix = *e.get();
-                self.g[ix] = node;
-                ix
-            }
-            std::collections::hash_map::Entry::Vacant(e) => *e.insert(self.g.add_node(node)),
+        let hash = key_hash(&node.key);
+        let Graph { g, index } = self;
+        if let Some(&ix) = index.find(hash, |&ix| g[ix].key == node.key) {
+            g[ix] = node;
+            return ix;
         }
+        let ix = g.add_node(node);
+        index.insert_unique(hash, ix, |&i| key_hash(&g[i].key));
+        ix
     }
 
     /// The index of `key`, inserting a placeholder (not crawled) node if it is absent.
     pub fn ensure(&mut self, key: &NodeKey) -> NodeIndex {
-        if let Some(&ix) = self.index.get(key) {
+        if let Some(ix) = self.find(key) {
             return ix;
         }
         self.upsert(Node::placeholder(key.clone()))
@@ -391,7 +399,9 @@ impl Graph {
 
     /// The index of `key`, if present.
     pub fn find(&self, key: &NodeKey) -> Option<NodeIndex> {
-        self.index.get(key).copied()
+        self.index
+            .find(key_hash(key), |&ix| self.g[ix].key == *key)
+            .copied()
     }
 
     /// The node at `ix`.

@@ -212,6 +212,19 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user + system, all threads) this process has used: on a shared machine the wall
+/// time of a phase also counts the time other processes held the cores.
+fn cpu_secs() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let n: usize = args
@@ -236,32 +249,44 @@ fn main() {
     let settings = Settings::new("http://127.0.0.1:9", dir.path().join("cache")).unwrap();
     let hub = Hub::new(settings).unwrap();
     let t = Instant::now();
+    let c = cpu_secs();
     let report = hub
         .sync_from(&dump, RepoKind::Model, &|_: &SyncEvent| {})
         .unwrap();
     let import = t.elapsed();
     println!(
-        "sync --from: {} repos in {:.2?} ({:.0}/s), {} bad lines, peak RSS so far {:.0} MiB",
+        "sync --from: {} repos in {:.2?} ({:.0}/s; {:.1} s of CPU), {} bad lines, peak RSS so far {:.0} MiB",
         report.repos,
         import,
         report.repos as f64 / import.as_secs_f64(),
+        cpu_secs() - c,
         report.bad_count,
         peak_rss_mib()
     );
 
     let kb = KnowledgeBase::builtin();
     let t = Instant::now();
+    let c0 = cpu_secs();
     let graph = hub.synced_graph(&Clarifications::none()).unwrap();
     let load = t.elapsed();
+    let c1 = cpu_secs();
     let t = Instant::now();
     let prop = Propagation::run(&graph, &kb, DatasetPolicy::Strict);
     let propagate = t.elapsed();
+    let c2 = cpu_secs();
     let t = Instant::now();
     let mut findings = 0u64;
     let summary = audit(&graph, &prop, &kb, &AuditFilter::default(), |_| {
         findings += 1
     });
     let judge = t.elapsed();
+    let c3 = cpu_secs();
+    println!(
+        "audit CPU: load {:.1} s + propagate {:.1} s + judge {:.1} s",
+        c1 - c0,
+        c2 - c1,
+        c3 - c2
+    );
     println!(
         "audit: {} nodes, {} edges; load {:.2?} + propagate {:.2?} + judge {:.2?} = {:.2?}; {} models, {} findings in {} groups; peak RSS {:.0} MiB",
         graph.node_count(),
@@ -300,6 +325,7 @@ fn main() {
     // every derivative's ancestry (from the synced rows), propagate, judge each derivative on the
     // cheap path, render the JSON.
     let t = Instant::now();
+    let c0 = cpu_secs();
     let req = CrawlRequest {
         depth: Some(1),
         ..CrawlRequest::new(vec![Target::parse(&family).unwrap()], Direction::Both)
@@ -320,12 +346,13 @@ fn main() {
         .collect();
     let json_bytes = serde_json::to_vec_pretty(&json).unwrap().len();
     let judged = t.elapsed();
+    let cpu = cpu_secs() - c0;
     let with_conflicts = found
         .iter()
         .filter(|d| !d.judgement.conflicts.is_empty())
         .count();
     println!(
-        "descendants of {family} (one level) from the cache: {} derivatives ({with_conflicts} with conflicts) in {:.2?} (crawl {:.2?} of {} nodes + propagate {:.2?} + judge and JSON {:.2?}), {:.0} bytes of JSON per descendant, {} requests",
+        "descendants of {family} (one level) from the cache: {} derivatives ({with_conflicts} with conflicts) in {:.2?} (crawl {:.2?} of {} nodes + propagate {:.2?} + judge and JSON {:.2?}), {:.0} bytes of JSON per descendant, {} requests; {cpu:.2} s of CPU",
         found.len(),
         crawled + propagated + judged,
         crawled,
@@ -334,6 +361,21 @@ fn main() {
         judged,
         json_bytes as f64 / found.len().max(1) as f64,
         crawl.stats.requests
+    );
+    // The same crawl without issue #10's inference (LICENSE files, README sections): its share.
+    let mut s = Settings::new("http://127.0.0.1:9", dir.path().join("cache")).unwrap();
+    s.offline = true;
+    s.max_nodes = usize::MAX;
+    s.infer = false;
+    let plain_hub = Hub::new(s).unwrap();
+    let t = Instant::now();
+    let again = rt
+        .block_on(plain_hub.crawl(&req, &Clarifications::none()))
+        .unwrap();
+    println!(
+        "  the same crawl with --no-infer: {:.2?} ({} nodes)",
+        t.elapsed(),
+        again.graph.node_count()
     );
     let t = Instant::now();
     let explained: usize = found
