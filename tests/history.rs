@@ -11,8 +11,18 @@ use crate::util::{conflict_codes, json, Env};
 use lineage_fakehub::RepoSpec;
 use serde_json::json;
 
-/// Falcon-40B with its relicensing, and a fine-tune made in the week before it.
+/// Falcon-40B with its relicensing, its pretraining data (the catalog names it; the date of its
+/// first commit here is illustrative), and a fine-tune made in the week before the relicensing.
 fn falcon(env: &Env) {
+    env.hub.add(
+        RepoSpec::dataset("tiiuae/falcon-refinedweb")
+            .license("odc-by")
+            .commit(
+                "2023-05-15T00:00:00.000Z",
+                "Upload",
+                json!({"license": "odc-by"}),
+            ),
+    );
     env.hub.add(
         RepoSpec::model("tiiuae/falcon-40b")
             .license("apache-2.0")
@@ -92,19 +102,35 @@ fn a_fine_tune_made_before_falcon_was_relicensed_gets_license_changed_but_todays
         .as_str()
         .unwrap()
         .to_string();
-    for part in ["tiiuae/falcon-40b", "falcon-tii-1.0", "apache-2.0", "2023-05-27", "2023-05-31"] {
+    for part in [
+        "tiiuae/falcon-40b",
+        "falcon-tii-1.0",
+        "apache-2.0",
+        "2023-05-27",
+        "2023-05-31",
+    ] {
         assert!(msg.contains(part), "{part} missing from {msg}");
     }
     // The finding came from the catalog and createdAt: no commit list or revision was asked for.
-    assert!(env.hub.requests_for("/api/models/tiiuae/falcon-40b/commits").is_empty());
-    assert!(env.hub.requests().iter().all(|r| !r.path.contains("/revision/")));
+    assert!(env
+        .hub
+        .requests_for("/api/models/tiiuae/falcon-40b/commits")
+        .is_empty());
+    assert!(env
+        .hub
+        .requests()
+        .iter()
+        .all(|r| !r.path.contains("/revision/")));
 }
 
 #[test]
 fn as_of_reads_each_repo_at_the_date_and_the_old_license_decides() {
     let env = Env::empty();
     falcon(&env);
-    let v = check_json(&env, &["early-bird/falcon-40b-sft", "--as-of", "2023-05-28"]);
+    let v = check_json(
+        &env,
+        &["early-bird/falcon-40b-sft", "--as-of", "2023-05-28"],
+    );
     // Under the TII Falcon LLM License 1.0: royalties above USD 1M revenue, a condition.
     assert_eq!(v["commercial"], "conditional", "{v}");
     let origins: Vec<&str> = v["conditions"]
@@ -123,7 +149,10 @@ fn as_of_reads_each_repo_at_the_date_and_the_old_license_decides() {
         .unwrap_or_else(|| panic!("{v}"));
     assert_eq!(falcon_read["fallback"]["kind"], "as-of");
     assert_eq!(falcon_read["fallback"]["as_of"], "2023-05-28");
-    assert_eq!(falcon_read["fallback"]["committed"], "2023-05-24T12:00:00.000Z");
+    assert_eq!(
+        falcon_read["fallback"]["committed"],
+        "2023-05-24T12:00:00.000Z"
+    );
     assert!(
         env.hub
             .requests_for("/api/models/tiiuae/falcon-40b/revision/")
@@ -131,7 +160,12 @@ fn as_of_reads_each_repo_at_the_date_and_the_old_license_decides() {
             == 1
     );
     // Text output says it too.
-    let (_, text, _) = env.run(&["check", "early-bird/falcon-40b-sft", "--as-of", "2023-05-28"]);
+    let (_, text, _) = env.run(&[
+        "check",
+        "early-bird/falcon-40b-sft",
+        "--as-of",
+        "2023-05-28",
+    ]);
     assert!(text.contains("read as of 2023-05-28: revision"), "{text}");
 }
 
@@ -139,14 +173,25 @@ fn as_of_reads_each_repo_at_the_date_and_the_old_license_decides() {
 fn a_repo_created_after_the_date_did_not_exist_and_is_unknown() {
     let env = Env::empty();
     falcon(&env);
-    let v = check_json(&env, &["early-bird/falcon-40b-sft", "--as-of", "2023-05-25"]);
+    let v = check_json(
+        &env,
+        &["early-bird/falcon-40b-sft", "--as-of", "2023-05-25"],
+    );
     assert_eq!(v["commercial"], "unknown", "{v}");
     assert_eq!(v["resolution"]["status"], "not-yet-created", "{v}");
     let text = v.to_string();
     assert!(text.contains("did not exist yet on 2023-05-25"), "{text}");
-    let (code, out, _) = env.run(&["check", "early-bird/falcon-40b-sft", "--as-of", "2023-05-25"]);
+    let (code, out, _) = env.run(&[
+        "check",
+        "early-bird/falcon-40b-sft",
+        "--as-of",
+        "2023-05-25",
+    ]);
     assert_eq!(code, 1, "unknown is denied by the default policy");
-    assert!(out.contains("UNKNOWN") && out.contains("did not exist yet"), "{out}");
+    assert!(
+        out.contains("UNKNOWN") && out.contains("did not exist yet"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -203,10 +248,19 @@ fn history_of_a_60_commit_repo_bisects_with_few_requests() {
     let (code, out, err) = env.run(&["history", "acme/busy", "-v"]);
     assert_eq!(code, 0, "{err}");
     // Commit 17 is 2024-01-18, commit 44 is 2024-02-17.
-    assert!(out.contains("2024-01-18  license: apache-2.0 → mit"), "{out}");
-    assert!(out.contains("2024-02-17  license: mit → cc-by-nc-4.0"), "{out}");
+    assert!(
+        out.contains("2024-01-18  license: apache-2.0 → mit"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2024-02-17  license: mit → cc-by-nc-4.0"),
+        "{out}"
+    );
     assert!(err.contains("history of 1 repositories:"), "{err}");
-    let revisions = env.hub.requests_for("/api/models/acme/busy/revision/").len();
+    let revisions = env
+        .hub
+        .requests_for("/api/models/acme/busy/revision/")
+        .len();
     let lists = env.hub.requests_for("/api/models/acme/busy/commits/").len();
     assert_eq!(lists, 2, "60 commits: two pages of 50");
     assert!(revisions <= 14, "{revisions} revisions read of 60");
@@ -223,7 +277,12 @@ fn history_of_a_60_commit_repo_bisects_with_few_requests() {
 fn revisions_are_cached_forever_even_with_refresh() {
     let env = Env::empty();
     falcon(&env);
-    let args = ["check", "early-bird/falcon-40b-sft", "--as-of", "2023-06-15"];
+    let args = [
+        "check",
+        "early-bird/falcon-40b-sft",
+        "--as-of",
+        "2023-06-15",
+    ];
     let (_, first, _) = env.run(&args);
     assert!(first.contains("PERMITTED"), "{first}");
     let revisions = |env: &Env| {
@@ -233,7 +292,7 @@ fn revisions_are_cached_forever_even_with_refresh() {
             .filter(|r| r.path.contains("/revision/"))
             .count()
     };
-    assert_eq!(revisions(&env), 2, "one revision per repo");
+    assert_eq!(revisions(&env), 3, "one revision per repo");
     env.hub.reset_requests();
     let mut again: Vec<&str> = args.to_vec();
     again.push("--refresh");
@@ -241,7 +300,9 @@ fn revisions_are_cached_forever_even_with_refresh() {
     assert_eq!(second, first);
     assert_eq!(revisions(&env), 0, "revisions by sha are never refetched");
     assert!(
-        !env.hub.requests_for("/api/models/tiiuae/falcon-40b/commits/").is_empty(),
+        !env.hub
+            .requests_for("/api/models/tiiuae/falcon-40b/commits/")
+            .is_empty(),
         "commit lists follow the normal rules (--refresh asks again)"
     );
 }

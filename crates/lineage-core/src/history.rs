@@ -77,7 +77,8 @@ impl Moment {
             None => (t, None),
         };
         let mut parts = date.split('-');
-        let (Some(y), Some(m), Some(d), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(y), Some(m), Some(d), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(err("the date must be YYYY-MM-DD"));
         };
@@ -113,8 +114,14 @@ impl Moment {
             o => {
                 let sign = if o.starts_with('-') { -1 } else { 1 };
                 let mut hm = o[1..].split(':');
-                match (hm.next().and_then(digits), hm.next().and_then(digits), hm.next()) {
-                    (Some(oh), Some(om), None) if oh < 24 && om < 60 => sign * (oh * 3600 + om * 60),
+                match (
+                    hm.next().and_then(digits),
+                    hm.next().and_then(digits),
+                    hm.next(),
+                ) {
+                    (Some(oh), Some(om), None) if oh < 24 && om < 60 => {
+                        sign * (oh * 3600 + om * 60)
+                    }
                     _ => return Err(err("the zone must be Z or ±HH:MM")),
                 }
             }
@@ -375,7 +382,10 @@ mod tests {
     #[test]
     fn dates_and_date_times() {
         assert_eq!(Moment::parse("1970-01-01").unwrap(), Moment(0));
-        assert_eq!(Moment::parse("1970-01-02T00:00:00Z").unwrap(), Moment(86_400));
+        assert_eq!(
+            Moment::parse("1970-01-02T00:00:00Z").unwrap(),
+            Moment(86_400)
+        );
         assert_eq!(
             Moment::parse("2023-05-31T09:00:00.000Z").unwrap(),
             Moment::parse("2023-05-31T11:00:00+02:00").unwrap()
@@ -414,7 +424,9 @@ mod tests {
             commit("b", "2023-05-31T09:00:00Z"),
             commit("a", "2023-05-24T12:00:00Z"),
         ];
-        let at = |d: &str| commit_at(&newest_first, Moment::parse_bound(d).unwrap()).map(|c| c.id.as_str());
+        let at = |d: &str| {
+            commit_at(&newest_first, Moment::parse_bound(d).unwrap()).map(|c| c.id.as_str())
+        };
         assert_eq!(at("2023-05-31"), Some("b"));
         assert_eq!(at("2023-05-30"), Some("a"));
         assert_eq!(at("2030-01-01"), Some("c"));
@@ -440,7 +452,15 @@ mod tests {
     fn bisection_finds_every_change_with_few_reads() {
         // 60 commits, relicensed at 17 and again at 44.
         let states: Vec<CardState> = (0..60)
-            .map(|i| lic(if i < 17 { "other" } else if i < 44 { "apache-2.0" } else { "cc-by-nc-4.0" }))
+            .map(|i| {
+                lic(if i < 17 {
+                    "other"
+                } else if i < 44 {
+                    "apache-2.0"
+                } else {
+                    "cc-by-nc-4.0"
+                })
+            })
             .collect();
         let (changed, reads) = run(&states);
         assert_eq!(changed, vec![17, 44]);

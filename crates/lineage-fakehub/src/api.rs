@@ -245,7 +245,12 @@ pub(crate) fn route(path: &str) -> Route {
 }
 
 fn info_route(kind: RepoKind, rest: &[&str]) -> Route {
-    if let Some(i) = rest.iter().skip(1).position(|s| *s == "commits").map(|i| i + 1) {
+    if let Some(i) = rest
+        .iter()
+        .skip(1)
+        .position(|s| *s == "commits")
+        .map(|i| i + 1)
+    {
         if i <= 2 && rest.len() > i + 1 {
             return Route::Commits {
                 kind,
@@ -550,7 +555,10 @@ fn commits(cx: &Ctx<'_>, kind: RepoKind, id: &str, revision: &str, base_url: &st
     let mut page = 0usize;
     let mut limit = COMMITS_PAGE;
     for (k, v) in cx.req.query() {
-        let n = || v.parse::<usize>().map_err(|_| bad_request(&format!("\"{k}\" must be a number")));
+        let n = || {
+            v.parse::<usize>()
+                .map_err(|_| bad_request(&format!("\"{k}\" must be a number")))
+        };
         match k.as_str() {
             "p" => match n() {
                 Ok(n) => page = n,

@@ -43,11 +43,10 @@ impl Inner {
         for _ in 0..MAX_COMMIT_PAGES {
             let next = match self.get(&url, true, observer).await {
                 Got::Ok { body, next, .. } => {
-                    let page: Vec<Commit> = serde_json::from_slice(&body).map_err(|e| {
-                        Resolution::Unreachable {
+                    let page: Vec<Commit> =
+                        serde_json::from_slice(&body).map_err(|e| Resolution::Unreachable {
                             why: format!("the Hub's commit list is not valid: {e}"),
-                        }
-                    })?;
+                        })?;
                     out.extend(page);
                     match next.and_then(|n| self.on_endpoint(&url, &n)) {
                         Some(n) => n,

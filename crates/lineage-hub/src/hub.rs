@@ -268,12 +268,13 @@ impl Inner {
                         url: url.to_string(),
                     });
                     let forever = immutable && e.status == 200;
-                    let stale = (!forever && !e.is_fresh(self.settings.ttl, cache::now())).then(|| {
-                        Fallback::StaleCache {
-                            fetched_at: e.fetched_at,
-                            why: "offline mode: the Hub was not asked".into(),
-                        }
-                    });
+                    let stale =
+                        (!forever && !e.is_fresh(self.settings.ttl, cache::now())).then(|| {
+                            Fallback::StaleCache {
+                                fetched_at: e.fetched_at,
+                                why: "offline mode: the Hub was not asked".into(),
+                            }
+                        });
                     from_entry(e).with_stale(stale)
                 }
                 None => Got::Failed(
@@ -287,7 +288,9 @@ impl Inner {
             let anonymous_refusal = e.status >= 400 && !e.authed && self.client.has_token();
             let forever = immutable && e.status == 200;
             if forever
-                || (!self.settings.refresh && !anonymous_refusal && e.is_fresh(self.settings.ttl, now))
+                || (!self.settings.refresh
+                    && !anonymous_refusal
+                    && e.is_fresh(self.settings.ttl, now))
             {
                 self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
                 observer.event(&Event::Cached {

@@ -192,7 +192,10 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].code, ConflictCode::LicenseChanged);
         let m = &f[0].message;
-        assert!(m.contains("falcon-tii-1.0") && m.contains("apache-2.0"), "{m}");
+        assert!(
+            m.contains("falcon-tii-1.0") && m.contains("apache-2.0"),
+            "{m}"
+        );
         assert!(m.contains("2023-05-26") && m.contains("2023-05-31"), "{m}");
         // Made after the change: nothing to say.
         let (g, ft) = graph("2023-06-10T08:00:00.000Z");
@@ -209,7 +212,10 @@ mod tests {
         let kb = KnowledgeBase::builtin();
         let t = Timelines::from_catalog(&Catalog::builtin(&kb));
         let mut g = Graph::new();
-        let base = g.upsert(Node::found(NodeKey::model("microsoft/phi-2"), Declared::default()));
+        let base = g.upsert(Node::found(
+            NodeKey::model("microsoft/phi-2"),
+            Declared::default(),
+        ));
         let mut ft = Node::found(NodeKey::model("acme/phi-2-chat"), Declared::default());
         ft.created_at = Some("2023-12-20T10:00:00.000Z".into());
         let ft = g.upsert(ft);
@@ -217,16 +223,23 @@ mod tests {
         let f = findings(&g, ft, &t);
         assert_eq!(f.len(), 1, "{f:?}");
         assert!(
-            f[0].message.contains("was under microsoft-research-license")
+            f[0].message
+                .contains("was under microsoft-research-license")
                 && f[0].message.contains("under mit since 2024-01-"),
             "{f:?}"
         );
         assert_eq!(
-            t.license_at(&NodeKey::model("microsoft/phi-2"), Moment::parse("2023-12-31").unwrap()),
+            t.license_at(
+                &NodeKey::model("microsoft/phi-2"),
+                Moment::parse("2023-12-31").unwrap()
+            ),
             Some("microsoft-research-license")
         );
         assert_eq!(
-            t.license_at(&NodeKey::model("microsoft/phi-2"), Moment::parse("2024-02-01").unwrap()),
+            t.license_at(
+                &NodeKey::model("microsoft/phi-2"),
+                Moment::parse("2024-02-01").unwrap()
+            ),
             None
         );
     }

@@ -169,7 +169,8 @@ async fn fetch_repo(
         None => {
             let url = inner.api_url(key, revision);
             // A commit sha names an answer that never changes: cached for good (issue #12).
-            let by_sha = revision.is_some_and(|r| r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()));
+            let by_sha =
+                revision.is_some_and(|r| r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()));
             let got = if by_sha {
                 inner.get_immutable(&url, observer).await
             } else {

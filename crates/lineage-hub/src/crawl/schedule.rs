@@ -295,7 +295,10 @@ impl<'a> Crawler<'a> {
                 created_at,
             } => {
                 // Reading as of a date is what was asked for, not a stand-in worth a warning.
-                if let Some(f) = fallback.as_ref().filter(|f| !matches!(f, Fallback::AsOf { .. })) {
+                if let Some(f) = fallback
+                    .as_ref()
+                    .filter(|f| !matches!(f, Fallback::AsOf { .. }))
+                {
                     self.observer.event(&Event::Warning {
                         message: format!("{key}: {}", f.describe()),
                     });
