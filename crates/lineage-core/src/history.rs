@@ -85,7 +85,8 @@ impl Moment {
         let (Some(y), Some(m), Some(d)) = (digits(y), digits(m), digits(d)) else {
             return Err(err("the date must be YYYY-MM-DD"));
         };
-        if y < 1970 || y > 9999 || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m)
+        {
             return Err(err("no such day"));
         }
         let day = days_from_civil(y, m, d) * 86_400;
@@ -182,7 +183,7 @@ impl Commit {
 /// The commit a repo is read at for `as_of`: the newest at or before it. `commits` is newest first
 /// (the Hub's order); `None` when the repo had no commit yet (it did not exist). A commit whose date
 /// cannot be read is never chosen (fail closed: the repo is then treated as not existing yet).
-pub fn commit_at<'c>(commits: &'c [Commit], as_of: Moment) -> Option<&'c Commit> {
+pub fn commit_at(commits: &[Commit], as_of: Moment) -> Option<&Commit> {
     commits
         .iter()
         .find(|c| c.moment().is_some_and(|m| m <= as_of))

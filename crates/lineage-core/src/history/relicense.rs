@@ -65,7 +65,7 @@ impl Timelines {
         let events = self.by_key.entry(key).or_default();
         if !events.contains(&event) {
             events.push(event);
-            events.sort_by(|a, b| a.date.cmp(&b.date));
+            events.sort_by_key(|e| e.date);
         }
     }
 

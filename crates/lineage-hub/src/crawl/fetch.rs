@@ -17,7 +17,7 @@ pub(super) enum Job {
     Repo {
         key: NodeKey,
         revision: Option<String>,
-        listed: Option<Listed>,
+        listed: Option<Box<Listed>>,
     },
     /// One page of a node's children.
     List { parent: NodeKey, url: Url },
@@ -27,7 +27,7 @@ pub(super) enum Job {
 #[derive(Clone, Debug)]
 pub(super) enum RepoOutcome {
     Card {
-        declared: Declared,
+        declared: Box<Declared>,
         hub_relation: Option<Relation>,
         sha: Option<String>,
         gated: bool,
@@ -104,7 +104,8 @@ pub(super) async fn run_job(
                     Err(resolution) => RepoOutcome::failed(resolution),
                 });
             }
-            Done::Repo(fetch_repo(inner, key, revision.as_deref(), listed.clone(), observer).await)
+            let listed = listed.as_deref().cloned();
+            Done::Repo(fetch_repo(inner, key, revision.as_deref(), listed, observer).await)
         }
         Job::List { parent, url } => {
             // Hook: a finished sync covering this parent answers its first page without the Hub.
@@ -280,7 +281,7 @@ pub(super) fn outcome_from_facts(
     }
     let card = facts.card_data.as_ref().unwrap_or(&readme_card);
     RepoOutcome::Card {
-        declared: card::declared(card, &facts),
+        declared: Box::new(card::declared(card, &facts)),
         hub_relation: facts.relation,
         sha: facts.sha,
         gated: facts.gated,

@@ -270,7 +270,7 @@ impl<'a> Crawler<'a> {
             listed => self.queue.push_back(Job::Repo {
                 key: key.clone(),
                 revision: st.revision.clone(),
-                listed,
+                listed: listed.map(Box::new),
             }),
         }
     }
@@ -303,7 +303,7 @@ impl<'a> Crawler<'a> {
                         message: format!("{key}: {}", f.describe()),
                     });
                 }
-                let mut node = Node::found(key.clone(), declared);
+                let mut node = Node::found(key.clone(), *declared);
                 node.revision = sha;
                 node.gated = gated;
                 node.fallback = fallback;
