@@ -167,6 +167,28 @@ fn as_of_reads_each_repo_at_the_date_and_the_old_license_decides() {
         "2023-05-28",
     ]);
     assert!(text.contains("read as of 2023-05-28: revision"), "{text}");
+    // And `graph`: each node's revision and resolution.
+    let (_, out, err) = env.run(&[
+        "graph",
+        "early-bird/falcon-40b-sft",
+        "--format",
+        "json",
+        "--as-of",
+        "2023-05-28",
+    ]);
+    let g = json(&out);
+    let falcon = g["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{out}{err}"))
+        .iter()
+        .find(|n| n["id"] == "model:tiiuae/falcon-40b")
+        .unwrap();
+    assert_eq!(falcon["resolution"]["fallback"]["kind"], "as-of");
+    assert_eq!(
+        falcon["revision"],
+        falcon["resolution"]["fallback"]["commit"]
+    );
+    assert_eq!(falcon["license"], "falcon-tii-1.0");
 }
 
 #[test]

@@ -218,3 +218,149 @@ impl Hub {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{RetryPolicy, Settings};
+    use lineage_core::history::Field;
+    use lineage_fakehub::{FakeHub, Fault, RepoSpec};
+    use serde_json::json;
+    use std::path::Path;
+    use std::time::Duration;
+
+    fn hub(fake: &FakeHub, cache: &Path) -> Hub {
+        let mut s = Settings::new(&fake.url(), cache).unwrap();
+        s.retry = RetryPolicy {
+            max_retries: 1,
+            min_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(10),
+            max_rate_limit_wait: Duration::from_secs(1),
+            timeout: Duration::from_secs(2),
+        };
+        Hub::new(s).unwrap()
+    }
+
+    /// microsoft/phi-2: Microsoft Research License (README at e22cfa2), MIT from January 2024.
+    fn phi_2(fake: &FakeHub) {
+        let research = json!({"license": "other", "license_name": "microsoft-research-license"});
+        let mut spec = RepoSpec::model("microsoft/phi-2").license("mit");
+        for day in 12..=31 {
+            spec = spec.commit(
+                &format!("2023-12-{day}T10:00:00.000Z"),
+                "Update",
+                research.clone(),
+            );
+        }
+        spec = spec.commit(
+            "2024-01-06T10:00:00.000Z",
+            "Upload 3 files",
+            json!({"license": "mit"}),
+        );
+        fake.add(spec.commit(
+            "2024-02-01T10:00:00.000Z",
+            "Update README",
+            json!({"license": "mit"}),
+        ));
+    }
+
+    #[tokio::test]
+    async fn history_pins_the_change_and_reads_each_revision_once_ever() {
+        let fake = FakeHub::start();
+        phi_2(&fake);
+        let dir = tempfile::tempdir().unwrap();
+        let key = NodeKey::model("microsoft/phi-2");
+        let h = hub(&fake, dir.path()).history(&key, None).await;
+        assert_eq!(h.failure, None);
+        assert_eq!(h.commits, 22);
+        assert_eq!(h.created.as_deref(), Some("2023-12-12T10:00:00.000Z"));
+        assert_eq!(h.changes.len(), 1, "{:?}", h.changes);
+        let c = &h.changes[0];
+        assert_eq!(c.field, Field::License);
+        assert_eq!(c.date, "2024-01-06T10:00:00.000Z");
+        assert_eq!(c.from, vec!["other", "microsoft-research-license"]);
+        assert_eq!(c.to, vec!["mit"]);
+        let revisions = fake
+            .requests_for("/api/models/microsoft/phi-2/revision/")
+            .len();
+        assert_eq!(revisions, h.reads);
+        assert!(h.reads <= 2 + 5, "{} of 22 read", h.reads);
+        // Again, with --refresh on a new hub over the same cache: only the commit list is asked for.
+        fake.reset_requests();
+        let mut s = hub(&fake, dir.path()).settings().clone();
+        s.refresh = true;
+        let again = Hub::new(s).unwrap().history(&key, None).await;
+        assert_eq!(again.changes, h.changes);
+        assert!(fake
+            .requests_for("/api/models/microsoft/phi-2/revision/")
+            .is_empty());
+        assert_eq!(
+            fake.requests_for("/api/models/microsoft/phi-2/commits/")
+                .len(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn a_commit_list_that_fails_is_an_unknown_history_not_an_empty_one() {
+        let fake = FakeHub::start();
+        phi_2(&fake);
+        fake.fault("/api/models/microsoft/phi-2/commits", Fault::ServerError);
+        let dir = tempfile::tempdir().unwrap();
+        let h = hub(&fake, dir.path())
+            .history(&NodeKey::model("microsoft/phi-2"), None)
+            .await;
+        assert!(h.changes.is_empty());
+        assert!(
+            h.failure
+                .as_deref()
+                .is_some_and(|f| f.contains("unreachable")),
+            "{h:?}"
+        );
+        let missing = hub(&fake, dir.path())
+            .history(&NodeKey::model("microsoft/phi-3"), None)
+            .await;
+        assert!(
+            missing
+                .failure
+                .as_deref()
+                .is_some_and(|f| f.contains("not found")),
+            "{missing:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_revision_as_of_a_date_or_not_yet_created() {
+        let fake = FakeHub::start();
+        phi_2(&fake);
+        let dir = tempfile::tempdir().unwrap();
+        let h = hub(&fake, dir.path());
+        let key = NodeKey::model("microsoft/phi-2");
+        let (sha, fallback) = h
+            .inner
+            .revision_as_of(&key, &AsOf::parse("2024-01-05").unwrap(), &Silent)
+            .await
+            .unwrap();
+        let Fallback::AsOf {
+            committed, commit, ..
+        } = fallback
+        else {
+            panic!("{fallback:?}")
+        };
+        assert_eq!(committed, "2023-12-31T10:00:00.000Z");
+        assert_eq!(commit, sha);
+        assert_eq!(
+            h.inner.card_at(&key, &sha, &Silent).await.unwrap().license,
+            vec!["other", "microsoft-research-license"]
+        );
+        let before = h
+            .inner
+            .revision_as_of(&key, &AsOf::parse("2023-12-01").unwrap(), &Silent)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            before.describe(),
+            "did not exist yet on 2023-12-01 (first commit 2023-12-12)"
+        );
+    }
+}
