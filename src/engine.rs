@@ -351,6 +351,7 @@ impl Trace<'_> {
             self.roots(),
             self.scope,
         )
+        .with_findings(|ix| relicense::findings(self.graph(), ix, self.timelines))
     }
 
     /// The descendants of the first root within the trace's scope, each with its assessment, in

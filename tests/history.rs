@@ -189,6 +189,16 @@ fn as_of_reads_each_repo_at_the_date_and_the_old_license_decides() {
         falcon["resolution"]["fallback"]["commit"]
     );
     assert_eq!(falcon["license"], "falcon-tii-1.0");
+    let root = g["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "model:early-bird/falcon-40b-sft")
+        .unwrap();
+    assert!(
+        root["conflicts"].to_string().contains("license-changed"),
+        "graph outputs carry the finding too: {root}"
+    );
 }
 
 #[test]
