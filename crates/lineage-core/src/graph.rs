@@ -127,6 +127,15 @@ pub enum Fallback {
         /// What the Hub said instead (not found, unreachable, offline...).
         why: String,
     },
+    /// `--as-of`: the card was read at the repo's last commit at or before a date, not today.
+    AsOf {
+        /// The date asked for, as given.
+        as_of: String,
+        /// The commit read.
+        commit: String,
+        /// That commit's date (RFC 3339).
+        committed: String,
+    },
 }
 
 impl Fallback {
@@ -142,6 +151,14 @@ impl Fallback {
             Fallback::Catalog { why } => {
                 format!("answered from the curated catalog; no card was read ({why})")
             }
+            Fallback::AsOf {
+                as_of,
+                commit,
+                committed,
+            } => format!(
+                "read as of {as_of}: revision {commit} of {}",
+                committed.get(..10).unwrap_or(committed)
+            ),
         }
     }
 }
@@ -199,6 +216,14 @@ pub enum Resolution {
     },
     /// No card was read; the facts come from the curated catalog alone.
     Curated,
+    /// `--as-of`: the repo had no commit at or before the date; it did not exist yet.
+    NotYetCreated {
+        /// The date asked for, as given.
+        as_of: String,
+        /// The repo's first commit date (RFC 3339), when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        created: Option<String>,
+    },
 }
 
 impl Resolution {
@@ -220,6 +245,13 @@ impl Resolution {
             Resolution::NotCrawled { why } => format!("not crawled: {why}"),
             Resolution::Invalid { why } => format!("invalid reference: {why}"),
             Resolution::Curated => "answered from the curated catalog".into(),
+            Resolution::NotYetCreated { as_of, created } => match created {
+                Some(c) => format!(
+                    "did not exist yet on {as_of} (first commit {})",
+                    c.get(..10).unwrap_or(c)
+                ),
+                None => format!("did not exist yet on {as_of}"),
+            },
         }
     }
 }
@@ -284,6 +316,8 @@ pub struct Node {
     pub card_declared: Option<Box<Declared>>,
     /// Set when the metadata is not the Hub's current answer (a stale cache entry, the catalog).
     pub fallback: Option<Fallback>,
+    /// When the repo was created (the Hub's `createdAt`, RFC 3339), when the Hub said.
+    pub created_at: Option<String>,
 }
 
 impl Node {
@@ -305,6 +339,7 @@ impl Node {
             clarifications: Vec::new(),
             card_declared: None,
             fallback: None,
+            created_at: None,
         }
     }
 

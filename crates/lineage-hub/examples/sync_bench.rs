@@ -339,7 +339,7 @@ fn main() {
     let propagated = t.elapsed();
     let t = Instant::now();
     let root = crawl.graph.find(&NodeKey::model(&family)).unwrap();
-    let found = export::judge_descendants(&crawl.graph, &prop, &kb, root, Some(1));
+    let found = export::judge_descendants(&crawl.graph, &prop, &kb, root, Some(1), &|_| Vec::new());
     let json: Vec<serde_json::Value> = found
         .iter()
         .map(|d| export::descendant_json(&crawl.graph, &kb, d, None))

@@ -7,7 +7,7 @@ use super::{display_id, json::check_json, plain, reach};
 use crate::graph::{Graph, NodeIndex};
 use crate::license::KnowledgeBase;
 use crate::propagate::Propagation;
-use crate::verdict::{judge, license_label, Assessment, Found, Judgement, Verdict};
+use crate::verdict::{judge, license_label, Assessment, Conflict, Found, Judgement, Verdict};
 use serde_json::{json, Map, Value};
 use std::fmt::Write;
 
@@ -26,20 +26,28 @@ pub struct Descendant {
 
 /// The descendants of `root` within `depth` edges (all of them when `None`), each judged, in report
 /// order: those with conflicts first (the laundering audit), then the most restrictive verdicts,
-/// then by key.
+/// then by key. `more` adds findings made outside the verdict (`license-changed`), without culprit.
 pub fn judge_descendants(
     graph: &Graph,
     prop: &Propagation,
     kb: &KnowledgeBase,
     root: NodeIndex,
     depth: Option<usize>,
+    more: &dyn Fn(NodeIndex) -> Vec<Conflict>,
 ) -> Vec<Descendant> {
     let mut found: Vec<Descendant> = reach(graph, &[root], depth, false)
         .into_iter()
         .filter(|&ix| ix != root)
-        .map(|ix| Descendant {
-            ix,
-            judgement: judge(graph, prop, kb, ix),
+        .map(|ix| {
+            let mut judgement = judge(graph, prop, kb, ix);
+            judgement
+                .conflicts
+                .extend(more(ix).into_iter().map(|conflict| Found {
+                    conflict,
+                    culprit: None,
+                    inherited: String::new(),
+                }));
+            Descendant { ix, judgement }
         })
         .collect();
     found.sort_by(|x, y| {
