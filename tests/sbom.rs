@@ -184,10 +184,34 @@ fn spdx_classes() -> BTreeMap<&'static str, (Vec<&'static str>, Vec<&'static str
         ("SoftwareAgent", with(&[], &[])),
         ("Organization", with(&[], &[])),
         ("Tool", with(&[], &[])),
-        ("ai_AIPackage", with(&[&artifact, &package, &ai], &[])),
+        // Required (minCount 1) by the AI profile's AIPackage: suppliedBy, downloadLocation,
+        // packageVersion, primaryPurpose, releaseTime; by the Dataset profile's DatasetPackage:
+        // builtTime, originatedBy (exactly one), releaseTime, downloadLocation, primaryPurpose,
+        // datasetType. `releaseTime`/`builtTime` are checked in `assert_valid_spdx` (they may be
+        // unknown, and then the package says so).
+        (
+            "ai_AIPackage",
+            with(
+                &[&artifact, &package, &ai],
+                &[
+                    "suppliedBy",
+                    "software_downloadLocation",
+                    "software_packageVersion",
+                    "software_primaryPurpose",
+                ],
+            ),
+        ),
         (
             "dataset_DatasetPackage",
-            with(&[&artifact, &package, &dataset], &["dataset_datasetType"]),
+            with(
+                &[&artifact, &package, &dataset],
+                &[
+                    "originatedBy",
+                    "software_downloadLocation",
+                    "software_primaryPurpose",
+                    "dataset_datasetType",
+                ],
+            ),
         ),
         (
             "Relationship",
@@ -342,13 +366,39 @@ fn assert_valid_spdx(doc: &Value) {
             "Annotation" => {
                 assert!(["review", "other"].contains(&e["annotationType"].as_str().unwrap()))
             }
-            "ai_AIPackage" => assert_eq!(e["software_primaryPurpose"], "model"),
+            "ai_AIPackage" => {
+                assert_eq!(e["software_primaryPurpose"], "model");
+                assert_release_time(e, &["releaseTime"]);
+            }
             "dataset_DatasetPackage" => {
                 assert_eq!(e["software_primaryPurpose"], "data");
                 assert_eq!(e["dataset_datasetType"], serde_json::json!(["noAssertion"]));
+                assert_eq!(many(&e["originatedBy"]).len(), 1, "{e}");
+                assert_release_time(e, &["releaseTime", "builtTime"]);
             }
             _ => {}
         }
+    }
+}
+
+/// A package's required dates are SPDX `DateTime`s (UTC, no fractions), or all absent with the
+/// package's comment saying they cannot be known.
+fn assert_release_time(e: &Value, keys: &[&str]) {
+    let present: Vec<&str> = keys.iter().filter_map(|k| e[*k].as_str()).collect();
+    if present.is_empty() {
+        assert_eq!(e["comment"], lineage::core::export::UNKNOWN_TIME, "{e}");
+        return;
+    }
+    assert_eq!(present.len(), keys.len(), "{e}");
+    for t in present {
+        let b = t.as_bytes();
+        assert!(
+            t.len() == 20
+                && b[10] == b'T'
+                && t.ends_with('Z')
+                && t.chars().filter(char::is_ascii_digit).count() == 14,
+            "not an SPDX DateTime: {t}"
+        );
     }
 }
 
@@ -743,4 +793,71 @@ fn svg_with_graphviz_when_installed() {
             .any(|t| t.contains("quant-shop/gpt2-alpaca-GGUF") && t.contains("forbidden")),
         "{tooltips:?}"
     );
+}
+
+/// `check --policy` with a BOM format: the policy's decision travels in the document (and still sets
+/// the exit code); the fake Hub's dates become the packages' release times.
+#[test]
+fn policy_decision_and_release_times_are_in_the_bom() {
+    let env = env_with_gguf_chain();
+    let policy = env.write(
+        "lineage.toml",
+        "[verdicts]\nallow = [\"permitted\", \"conditional\"]\n",
+    );
+    let mut c = env.cmd();
+    c.args(["check", GGUF, "--format", "cyclonedx", "--policy"])
+        .arg(&policy);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 1, "a CC BY-NC dataset upstream: denied\n{err}");
+    let doc = json(&out);
+    assert_valid_cyclonedx(&doc);
+    let gguf = component(&doc, &format!("model:{GGUF}"));
+    assert_eq!(prop(gguf, "lineage:policy"), ["denied"]);
+    let rules = prop(gguf, "lineage:policy-rule");
+    assert!(rules.iter().any(|r| r.contains("forbidden")), "{rules:?}");
+    // Only the models asked about carry a decision.
+    assert!(prop(
+        component(&doc, "model:open-tuners/gpt2-alpaca"),
+        "lineage:policy"
+    )
+    .is_empty());
+
+    let mut c = env.cmd();
+    c.args(["check", GGUF, "--format", "spdx", "--policy"])
+        .arg(&policy);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 1);
+    let doc = json(&out);
+    assert_valid_spdx(&doc);
+    let graph = doc["@graph"].as_array().unwrap();
+    let pkg = graph
+        .iter()
+        .find(|e| e["name"] == GGUF && e["type"] == "ai_AIPackage")
+        .unwrap();
+    let ann = graph
+        .iter()
+        .find(|e| e["type"] == "Annotation" && e["subject"] == pkg["spdxId"])
+        .unwrap();
+    assert!(
+        ann["statement"]
+            .as_str()
+            .unwrap()
+            .contains("\nlineage:policy=denied\n"),
+        "{ann}"
+    );
+    // Fake Hub repos carry its default `lastModified`, as the real Hub's answers do.
+    assert_eq!(pkg["releaseTime"], "2024-06-01T12:00:00Z");
+    let alpaca = graph
+        .iter()
+        .find(|e| e["name"] == "tatsu-lab/alpaca")
+        .unwrap();
+    assert_eq!(alpaca["builtTime"], alpaca["releaseTime"]);
+
+    // Without a policy file nothing is recorded.
+    let (_, out, _) = env.run(&["check", GGUF, "--format", "cyclonedx"]);
+    assert!(prop(
+        component(&json(&out), &format!("model:{GGUF}")),
+        "lineage:policy"
+    )
+    .is_empty());
 }

@@ -283,6 +283,10 @@ pub struct Node {
     pub card_declared: Option<Box<Declared>>,
     /// Set when the metadata is not the Hub's current answer (a stale cache entry, the catalog).
     pub fallback: Option<Fallback>,
+    /// When the repository was created (the Hub's `createdAt`, RFC 3339 UTC), when known.
+    pub created_at: Option<String>,
+    /// When the revision read was committed (the Hub's `lastModified`, RFC 3339 UTC), when known.
+    pub last_modified: Option<String>,
 }
 
 impl Node {
@@ -304,6 +308,8 @@ impl Node {
             clarifications: Vec::new(),
             card_declared: None,
             fallback: None,
+            created_at: None,
+            last_modified: None,
         }
     }
 

@@ -30,6 +30,8 @@ pub(super) enum RepoOutcome {
         hub_relation: Option<Relation>,
         sha: Option<String>,
         gated: bool,
+        /// The Hub's `createdAt` and `lastModified` (RFC 3339), for the node.
+        dates: (Option<String>, Option<String>),
         /// Set when the answer is a stale cached one.
         fallback: Option<Fallback>,
         /// What the repo's files say beyond the card (issue #10; empty with `--no-infer`).
@@ -243,6 +245,7 @@ pub(super) fn outcome_from_facts(
         hub_relation: facts.relation,
         sha: facts.sha,
         gated: facts.gated,
+        dates: (facts.created_at, facts.last_modified),
         fallback,
         inferred: Box::default(),
     }

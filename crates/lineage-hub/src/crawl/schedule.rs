@@ -284,6 +284,7 @@ impl<'a> Crawler<'a> {
                 hub_relation,
                 sha,
                 gated,
+                dates,
                 fallback,
                 inferred,
             } => {
@@ -295,6 +296,7 @@ impl<'a> Crawler<'a> {
                 let mut node = Node::found(key.clone(), declared);
                 node.revision = sha;
                 node.gated = gated;
+                (node.created_at, node.last_modified) = dates;
                 node.fallback = fallback;
                 self.clarify.apply(&mut node);
                 // Catalog and policy facts first: inference fills only what they left open.
