@@ -178,3 +178,81 @@ fn a_token_echoed_by_a_spoofed_endpoint_is_not_shown() {
         assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
     }
 }
+
+/// Every file under `dir` (the cache), read as bytes: whether any contains `needle`.
+fn any_file_contains(dir: &std::path::Path, needle: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        if p.is_dir() {
+            any_file_contains(&p, needle)
+        } else {
+            std::fs::read(&p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        }
+    })
+}
+
+/// Credentials in a base URL (`--endpoint`, `HF_ENDPOINT`) or in a MODEL URL are refused with a clear
+/// error that never repeats them, and nothing is fetched or cached.
+#[test]
+fn credentials_in_urls_are_refused_and_never_repeated() {
+    const SECRET: &str = "hf_UrlSecret42";
+    let env = Env::empty();
+    env.hub.add(RepoSpec::model("org/name").license("mit"));
+    let host = env.hub.url().trim_start_matches("http://").to_string();
+    let with_creds = format!("http://user:{SECRET}@{host}");
+    let bare = || {
+        let mut c = assert_cmd::Command::cargo_bin("lineage").unwrap();
+        c.arg("--cache-dir")
+            .arg(env.cache_dir())
+            .env("HF_HOME", env.path("hf-home"))
+            .env("NO_COLOR", "1")
+            .env_remove("HF_TOKEN")
+            .env_remove("HF_ENDPOINT");
+        c
+    };
+    let mut runs = Vec::new();
+    for format in ["text", "json", "spdx"] {
+        let mut c = bare();
+        c.args([
+            "--endpoint",
+            &with_creds,
+            "check",
+            "org/name",
+            "--format",
+            format,
+        ]);
+        runs.push(("--endpoint", crate::util::run(c)));
+        let mut c = bare();
+        c.env("HF_ENDPOINT", &with_creds)
+            .args(["check", "org/name", "--format", format]);
+        runs.push(("HF_ENDPOINT", crate::util::run(c)));
+        // A MODEL URL with credentials, on the Hub's host and on the configured endpoint's.
+        for model in [
+            format!("https://user:{SECRET}@huggingface.co/org/name"),
+            format!("{with_creds}/org/name"),
+            format!("https://{SECRET}@[broken/org/name"),
+        ] {
+            runs.push(("MODEL", env.run(&["check", &model, "--format", format])));
+        }
+    }
+    for (what, (code, out, err)) in &runs {
+        assert_eq!(*code, 2, "{what}: {out}{err}");
+        assert!(out.is_empty(), "{what}: {out}");
+        assert!(err.contains("credentials"), "{what}: {err}");
+        assert!(
+            !out.contains(SECRET) && !err.contains(SECRET),
+            "{what}: {err}"
+        );
+    }
+    assert_eq!(env.hub.request_count(), 0, "nothing may be fetched");
+    assert!(!any_file_contains(&env.cache_dir(), SECRET));
+    // The error names the endpoint's problem without the credentials.
+    assert!(
+        runs[0].1 .2.contains("<endpoint with credentials>"),
+        "{}",
+        runs[0].1 .2
+    );
+}
