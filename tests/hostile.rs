@@ -256,3 +256,68 @@ fn credentials_in_urls_are_refused_and_never_repeated() {
         runs[0].1 .2
     );
 }
+
+/// A listing page of `n` children of `base`, the shape of the Hub's listing items, each card padded
+/// with `pad` bytes of description.
+fn listing_page(base: &str, n: usize, pad: usize) -> String {
+    let pad = "x".repeat(pad);
+    let items: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"_id":"{i:024x}","id":"kids/m-{i:06}","tags":["base_model:finetune:{base}","base_model:{base}","license:mit"],"cardData":{{"license":"mit","base_model":"{base}","description":"{pad}"}},"sha":"{i:040x}","lastModified":"2024-06-01T12:00:00.000Z"}}"#
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(","))
+}
+
+/// A hostile endpoint answers the first listing page with 100,000 entries (the crawler asked for
+/// 500): `descendants` reads the 500 asked for and says the listing is incomplete; a page larger than
+/// the client's body bound (32 MiB) is refused with a clear message. Either way the answer comes in
+/// bounded time, and memory is bounded by the body bound.
+/// The first page of big/base's children, as the crawler asks for it.
+const BIG_LISTING: &str = "/api/models?filter=base_model%3Abig%2Fbase";
+
+#[test]
+fn a_listing_page_of_100_000_entries_is_bounded() {
+    let env = Env::empty();
+    env.hub.add(RepoSpec::model("big/base").license("mit"));
+    let page = listing_page("big/base", 100_000, 0);
+    assert!(page.len() > 10 * 1024 * 1024, "{}", page.len());
+    let f = env
+        .hub
+        .fault(BIG_LISTING, Fault::JsonBody(page.as_str().into()));
+    let started = std::time::Instant::now();
+    let (code, out, err) = env.run(&["descendants", "big/base", "--format", "json"]);
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{err}");
+    let found = json(&out).as_array().unwrap().clone();
+    assert_eq!(
+        found.len(),
+        500,
+        "the page is read as far as the limit asked for"
+    );
+    assert!(found.iter().all(|d| d["commercial"] == "permitted"));
+    assert!(
+        err.contains("a listing page had 100000 entries, more than the 500 asked for"),
+        "{err}"
+    );
+    // One request for the page; the 500 children came with their cards (no fetch of their own).
+    assert_eq!(env.hub.requests_for(BIG_LISTING).len(), 1);
+    assert!(env.hub.requests_for("/api/models/kids/").is_empty());
+    assert!(took < std::time::Duration::from_secs(120), "{took:?}");
+    drop(f);
+
+    // Past the body bound: refused, never buffered whole.
+    let env = Env::empty();
+    env.hub.add(RepoSpec::model("big/base").license("mit"));
+    let big = listing_page("big/base", 100_000, 300);
+    assert!(big.len() > 32 * 1024 * 1024, "{}", big.len());
+    let _f = env
+        .hub
+        .fault(BIG_LISTING, Fault::JsonBody(big.as_str().into()));
+    let (code, out, err) = env.run(&["descendants", "big/base", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out), serde_json::json!([]));
+    assert!(err.contains("larger than 32 MiB"), "{err}");
+}
