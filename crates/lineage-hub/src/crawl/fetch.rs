@@ -16,7 +16,7 @@ pub(super) enum Job {
     Repo {
         key: NodeKey,
         revision: Option<String>,
-        listed: Option<Listed>,
+        listed: Option<Box<Listed>>,
     },
     /// One page of a node's children.
     List { parent: NodeKey, url: Url },
@@ -31,7 +31,7 @@ pub(super) enum RepoOutcome {
         sha: Option<String>,
         gated: bool,
         /// The Hub's `createdAt` and `lastModified` (RFC 3339), for the node.
-        dates: (Option<String>, Option<String>),
+        dates: Box<(Option<String>, Option<String>)>,
         /// Set when the answer is a stale cached one.
         fallback: Option<Fallback>,
         /// What the repo's files say beyond the card (issue #10; empty with `--no-infer`).
@@ -85,7 +85,8 @@ pub(super) async fn run_job(inner: &Inner, job: &Job, observer: &dyn Observer) -
             revision,
             listed,
         } => {
-            Done::Repo(fetch_repo(inner, key, revision.as_deref(), listed.clone(), observer).await)
+            let listed = listed.as_deref().cloned();
+            Done::Repo(fetch_repo(inner, key, revision.as_deref(), listed, observer).await)
         }
         Job::List { parent, url } => {
             // Hook: a finished sync covering this parent answers its first page without the Hub.
@@ -245,7 +246,7 @@ pub(super) fn outcome_from_facts(
         hub_relation: facts.relation,
         sha: facts.sha,
         gated: facts.gated,
-        dates: (facts.created_at, facts.last_modified),
+        dates: Box::new((facts.created_at, facts.last_modified)),
         fallback,
         inferred: Box::default(),
     }

@@ -264,7 +264,7 @@ impl<'a> Crawler<'a> {
             listed => self.queue.push_back(Job::Repo {
                 key: key.clone(),
                 revision: st.revision.clone(),
-                listed,
+                listed: listed.map(Box::new),
             }),
         }
     }
@@ -296,7 +296,7 @@ impl<'a> Crawler<'a> {
                 let mut node = Node::found(key.clone(), declared);
                 node.revision = sha;
                 node.gated = gated;
-                (node.created_at, node.last_modified) = dates;
+                (node.created_at, node.last_modified) = *dates;
                 node.fallback = fallback;
                 self.clarify.apply(&mut node);
                 // Catalog and policy facts first: inference fills only what they left open.
