@@ -1,5 +1,5 @@
-//! Bills of materials (CycloneDX 1.6 validated against the official schema, SPDX 3.0.1 checked against
-//! the specification's classes, properties and vocabularies) and SVG pictures drawn without Graphviz.
+//! Bills of materials (CycloneDX 1.6 and SPDX 3.0.1 validated against the official schemas, SPDX also
+//! checked against the specification's required properties) and SVG pictures drawn without Graphviz.
 
 use crate::util::{json, run, Env};
 use lineage_fakehub::RepoSpec;
@@ -282,10 +282,70 @@ const RELATIONSHIP_TYPES: &[&str] = &[
     "other",
 ];
 
+/// The errors of an SPDX document against the official SPDX 3.0.1 JSON schema (vendored; draft
+/// 2020-12), at most 20.
+fn spdx_schema_errors(doc: &Value) -> Vec<String> {
+    let schema: Value =
+        serde_json::from_str(include_str!("schemas/spdx-3.0.1/spdx-json-schema.json")).unwrap();
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&schema)
+        .expect("the vendored SPDX schema compiles");
+    validator
+        .iter_errors(doc)
+        .take(20)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
+
+fn assert_spdx_schema(doc: &Value) {
+    let errors = spdx_schema_errors(doc);
+    assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+}
+
+/// The schema is not vacuous: a wrong property name, a value outside a vocabulary, a date with
+/// fractions or a missing required property each make the document invalid.
+#[test]
+fn the_spdx_schema_rejects_what_the_spec_forbids() {
+    let env = env_with_gguf_chain();
+    let (_, out, _) = env.run(&["check", GGUF, "--format", "spdx"]);
+    let doc = json(&out);
+    assert_spdx_schema(&doc);
+    let package = |d: &mut Value| -> usize {
+        d["@graph"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|e| e["type"] == "ai_AIPackage")
+            .unwrap()
+    };
+    let mutations: [(&str, fn(&mut Value)); 4] = [
+        ("unknown property", |p| {
+            p["releaseDate"] = "2024-06-01T12:00:00Z".into()
+        }),
+        ("purpose outside the vocabulary", |p| {
+            p["software_primaryPurpose"] = "weights".into()
+        }),
+        ("date with fractions", |p| {
+            p["releaseTime"] = "2024-06-01T12:00:00.000Z".into()
+        }),
+        ("no creation info", |p| {
+            p.as_object_mut().unwrap().remove("creationInfo");
+        }),
+    ];
+    for (what, mutate) in mutations {
+        let mut d = doc.clone();
+        let i = package(&mut d);
+        mutate(&mut d["@graph"][i]);
+        assert!(!spdx_schema_errors(&d).is_empty(), "{what} was accepted");
+    }
+}
+
 /// Checks an SPDX 3.0.1 JSON-LD document against the specification: the context, known classes with
 /// only their properties and all the required ones, ids that are IRIs and unique, every reference
 /// resolving, the creation time's form, and values from the vocabularies.
 fn assert_valid_spdx(doc: &Value) {
+    assert_spdx_schema(doc);
     assert_eq!(
         doc["@context"],
         "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
