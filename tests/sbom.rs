@@ -319,7 +319,8 @@ fn the_spdx_schema_rejects_what_the_spec_forbids() {
             .position(|e| e["type"] == "ai_AIPackage")
             .unwrap()
     };
-    let mutations: [(&str, fn(&mut Value)); 4] = [
+    type Mutation = (&'static str, fn(&mut Value));
+    let mutations: [Mutation; 4] = [
         ("unknown property", |p| {
             p["releaseDate"] = "2024-06-01T12:00:00Z".into()
         }),
