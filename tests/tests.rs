@@ -6,6 +6,7 @@ mod util;
 mod audit;
 mod check;
 mod graph;
+mod history;
 mod hostile;
 mod misc;
 mod policy;

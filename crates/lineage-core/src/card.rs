@@ -30,9 +30,9 @@ pub struct HubFacts {
     pub gated: bool,
     /// `disabled: true`.
     pub disabled: bool,
-    /// `createdAt`, normalised to RFC 3339 UTC without fractions (see [`hub_time`]).
+    /// `createdAt` (RFC 3339): when the repo was created, i.e. its first commit.
     pub created_at: Option<String>,
-    /// `lastModified` (the time of the commit the answer describes), normalised like `created_at`.
+    /// `lastModified` (RFC 3339, as the Hub wrote it): when the commit the answer describes was made.
     pub last_modified: Option<String>,
     /// File names (`siblings`), `config.quantization_config.quant_method` and `library_name` plus tags:
     /// evidence of what the repo is when the card does not say (absent from listing items).
@@ -59,11 +59,11 @@ impl HubFacts {
             created_at: v
                 .get("createdAt")
                 .and_then(Value::as_str)
-                .and_then(hub_time),
+                .map(str::to_string),
             last_modified: v
                 .get("lastModified")
                 .and_then(Value::as_str)
-                .and_then(hub_time),
+                .map(str::to_string),
             ..HubFacts::default()
         };
         match v.get("baseModels") {
@@ -546,14 +546,18 @@ mod tests {
     }
 
     #[test]
-    fn hub_dates_are_normalised_or_dropped() {
+    fn hub_dates_are_kept_and_normalised_or_dropped() {
         // The recorded answer for google-bert/bert-base-uncased (hub-api.md §3.2).
         let f = HubFacts::from_api(&json!({
             "lastModified": "2024-02-19T11:06:12.000Z",
             "createdAt": "2022-03-02T23:29:04.000Z",
         }));
-        assert_eq!(f.last_modified.as_deref(), Some("2024-02-19T11:06:12Z"));
-        assert_eq!(f.created_at.as_deref(), Some("2022-03-02T23:29:04Z"));
+        assert_eq!(f.last_modified.as_deref(), Some("2024-02-19T11:06:12.000Z"));
+        assert_eq!(f.created_at.as_deref(), Some("2022-03-02T23:29:04.000Z"));
+        assert_eq!(
+            f.last_modified.as_deref().and_then(hub_time).as_deref(),
+            Some("2024-02-19T11:06:12Z")
+        );
         assert_eq!(
             hub_time("2024-02-19T11:06:12+00:00").as_deref(),
             Some("2024-02-19T11:06:12Z")

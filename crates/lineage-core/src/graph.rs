@@ -126,6 +126,15 @@ pub enum Fallback {
         /// What the Hub said instead (not found, unreachable, offline...).
         why: String,
     },
+    /// `--as-of`: the card was read at the repo's last commit at or before a date, not today.
+    AsOf {
+        /// The date asked for, as given.
+        as_of: String,
+        /// The commit read.
+        commit: String,
+        /// That commit's date (RFC 3339).
+        committed: String,
+    },
 }
 
 impl Fallback {
@@ -141,6 +150,14 @@ impl Fallback {
             Fallback::Catalog { why } => {
                 format!("answered from the curated catalog; no card was read ({why})")
             }
+            Fallback::AsOf {
+                as_of,
+                commit,
+                committed,
+            } => format!(
+                "read as of {as_of}: revision {commit} of {}",
+                committed.get(..10).unwrap_or(committed)
+            ),
         }
     }
 }
@@ -198,6 +215,14 @@ pub enum Resolution {
     },
     /// No card was read; the facts come from the curated catalog alone.
     Curated,
+    /// `--as-of`: the repo had no commit at or before the date; it did not exist yet.
+    NotYetCreated {
+        /// The date asked for, as given.
+        as_of: String,
+        /// The repo's first commit date (RFC 3339), when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        created: Option<String>,
+    },
 }
 
 impl Resolution {
@@ -219,6 +244,13 @@ impl Resolution {
             Resolution::NotCrawled { why } => format!("not crawled: {why}"),
             Resolution::Invalid { why } => format!("invalid reference: {why}"),
             Resolution::Curated => "answered from the curated catalog".into(),
+            Resolution::NotYetCreated { as_of, created } => match created {
+                Some(c) => format!(
+                    "did not exist yet on {as_of} (first commit {})",
+                    c.get(..10).unwrap_or(c)
+                ),
+                None => format!("did not exist yet on {as_of}"),
+            },
         }
     }
 }
@@ -283,9 +315,9 @@ pub struct Node {
     pub card_declared: Option<Box<Declared>>,
     /// Set when the metadata is not the Hub's current answer (a stale cache entry, the catalog).
     pub fallback: Option<Fallback>,
-    /// When the repository was created (the Hub's `createdAt`, RFC 3339 UTC), when known.
+    /// When the repo was created (the Hub's `createdAt`, RFC 3339), when the Hub said.
     pub created_at: Option<String>,
-    /// When the revision read was committed (the Hub's `lastModified`, RFC 3339 UTC), when known.
+    /// When the revision read was committed (the Hub's `lastModified`, RFC 3339), when the Hub said.
     pub last_modified: Option<String>,
 }
 

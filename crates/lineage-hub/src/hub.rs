@@ -204,7 +204,7 @@ impl Inner {
         u
     }
 
-    fn url_with(&self, segs: &[&str]) -> Url {
+    pub(crate) fn url_with(&self, segs: &[&str]) -> Url {
         let mut u = self.settings.endpoint.clone();
         if let Ok(mut path) = u.path_segments_mut() {
             path.pop_if_empty();
@@ -257,6 +257,16 @@ impl Inner {
     /// GETs `url` through the cache. `json`: the body must parse as JSON to count as complete.
     /// `observer` hears whether the answer came from the cache or the network, and of rate-limit waits.
     pub async fn get(&self, url: &Url, json: bool, observer: &dyn Observer) -> Got {
+        self.get_as(url, json, false, observer).await
+    }
+
+    /// GETs an answer that can never change (the repo at a commit sha): a cached 200 is used
+    /// whatever its age and even with `--refresh`, so it is fetched once, ever.
+    pub async fn get_immutable(&self, url: &Url, observer: &dyn Observer) -> Got {
+        self.get_as(url, true, true, observer).await
+    }
+
+    async fn get_as(&self, url: &Url, json: bool, immutable: bool, observer: &dyn Observer) -> Got {
         let key = url.as_str();
         let entry = match self.cache.get(key) {
             Ok(e) => e,
@@ -272,12 +282,14 @@ impl Inner {
                     observer.event(&Event::Cached {
                         url: url.to_string(),
                     });
-                    let stale = (!e.is_fresh(self.settings.ttl, cache::now())).then(|| {
-                        Fallback::StaleCache {
-                            fetched_at: e.fetched_at,
-                            why: "offline mode: the Hub was not asked".into(),
-                        }
-                    });
+                    let forever = immutable && e.status == 200;
+                    let stale =
+                        (!forever && !e.is_fresh(self.settings.ttl, cache::now())).then(|| {
+                            Fallback::StaleCache {
+                                fetched_at: e.fetched_at,
+                                why: "offline mode: the Hub was not asked".into(),
+                            }
+                        });
                     from_entry(e).with_stale(stale)
                 }
                 None => Got::Failed(
@@ -289,7 +301,12 @@ impl Inner {
         if let Some(e) = &entry {
             // An anonymous refusal says nothing about what the token now sent would be shown.
             let anonymous_refusal = e.status >= 400 && !e.authed && self.client.has_token();
-            if !self.settings.refresh && !anonymous_refusal && e.is_fresh(self.settings.ttl, now) {
+            let forever = immutable && e.status == 200;
+            if forever
+                || (!self.settings.refresh
+                    && !anonymous_refusal
+                    && e.is_fresh(self.settings.ttl, now))
+            {
                 self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
                 observer.event(&Event::Cached {
                     url: url.to_string(),

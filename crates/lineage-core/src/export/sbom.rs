@@ -7,6 +7,7 @@
 //! unknown, so a concluded license never reads more permissive than the verdict.
 
 use super::View;
+use crate::card::hub_time;
 use crate::graph::Node;
 use crate::graph::NodeIndex;
 use crate::id::{NodeKey, RepoKind};
@@ -53,13 +54,19 @@ pub fn rfc3339(secs: i64) -> String {
 /// The Hub's `createdAt` of repositories created before it stored dates (hub-api.md): not a date.
 pub const HUB_DATE_SENTINEL: &str = "2022-03-02T23:29:04Z";
 
-/// When the revision described was released: its commit time (`lastModified`), else the repository's
-/// creation (`createdAt`, unless it is the Hub's sentinel); `None` when the Hub gave neither.
-pub(super) fn release_time(node: &Node) -> Option<&str> {
-    node.last_modified.as_deref().or(node
-        .created_at
+/// When the revision described was released, as an SPDX `DateTime` (UTC, no fractions): its commit
+/// time (`lastModified`), else the repository's creation (`createdAt`, unless it is the Hub's
+/// sentinel); `None` when the Hub gave neither in a form [`hub_time`] reads.
+pub(super) fn release_time(node: &Node) -> Option<String> {
+    node.last_modified
         .as_deref()
-        .filter(|c| *c != HUB_DATE_SENTINEL))
+        .and_then(hub_time)
+        .or_else(|| {
+            node.created_at
+                .as_deref()
+                .and_then(hub_time)
+                .filter(|c| c != HUB_DATE_SENTINEL)
+        })
 }
 
 /// The `lineage:policy` properties of a model asked about, when a policy file judged it: `allowed`

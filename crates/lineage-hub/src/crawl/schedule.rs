@@ -13,8 +13,9 @@ use crate::hub::Inner;
 use crate::local;
 use crate::observe::{Event, Observer};
 use crate::target::Target;
+use lineage_core::history::AsOf;
 use lineage_core::{
-    Clarifications, Graph, Node, NodeIndex, NodeKey, Relation, RepoKind, Resolution,
+    Clarifications, Fallback, Graph, Node, NodeIndex, NodeKey, Relation, RepoKind, Resolution,
 };
 use serde_json::Map;
 use std::collections::{HashMap, VecDeque};
@@ -96,6 +97,8 @@ impl State {
 
 pub(super) struct Crawler<'a> {
     inner: Arc<Inner>,
+    /// `--as-of` (issue #12): every repo is read at its last commit at or before it.
+    as_of: Option<AsOf>,
     clarify: &'a Clarifications,
     direction: Direction,
     depth: Option<usize>,
@@ -133,6 +136,7 @@ impl<'a> Crawler<'a> {
         let settings = &inner.settings;
         Crawler {
             inner: Arc::clone(inner),
+            as_of: req.as_of.clone(),
             clarify,
             direction: req.direction,
             depth: req.depth.or(settings.max_depth),
@@ -255,7 +259,9 @@ impl<'a> Crawler<'a> {
         }
         self.scheduled += 1;
         st.status = Status::InFlight;
-        match st.prefetched.take() {
+        // A listing item is today's card: with `--as-of` the repo is read at the date instead.
+        let prefetched = st.prefetched.take().filter(|_| self.as_of.is_none());
+        match prefetched {
             Some(l) if l.facts.card_data.is_some() => {
                 self.from_listing += 1;
                 let outcome = outcome_from_facts(l.facts, Map::new(), l.stale);
@@ -284,20 +290,26 @@ impl<'a> Crawler<'a> {
                 hub_relation,
                 sha,
                 gated,
-                dates,
                 fallback,
                 inferred,
+                created_at,
+                last_modified,
             } => {
-                if let Some(f) = &fallback {
+                // Reading as of a date is what was asked for, not a stand-in worth a warning.
+                if let Some(f) = fallback
+                    .as_ref()
+                    .filter(|f| !matches!(f, Fallback::AsOf { .. }))
+                {
                     self.observer.event(&Event::Warning {
                         message: format!("{key}: {}", f.describe()),
                     });
                 }
-                let mut node = Node::found(key.clone(), declared);
+                let mut node = Node::found(key.clone(), *declared);
                 node.revision = sha;
                 node.gated = gated;
-                (node.created_at, node.last_modified) = *dates;
                 node.fallback = fallback;
+                node.created_at = created_at;
+                node.last_modified = last_modified;
                 self.clarify.apply(&mut node);
                 // Catalog and policy facts first: inference fills only what they left open.
                 inferred.apply(&mut node);
@@ -623,8 +635,10 @@ impl<'a> Crawler<'a> {
                 let inner = Arc::clone(&self.inner);
                 let observer = Arc::clone(&self.observer);
                 let task_job = job.clone();
-                let handle =
-                    tasks.spawn(async move { run_job(&inner, &task_job, &*observer).await });
+                let as_of = self.as_of.clone();
+                let handle = tasks.spawn(async move {
+                    run_job(&inner, &task_job, as_of.as_ref(), &*observer).await
+                });
                 running.insert(handle.id(), job);
             }
             self.in_flight = tasks.len();
