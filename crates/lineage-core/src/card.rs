@@ -170,6 +170,7 @@ pub fn declared(card: &Map<String, Value>, hub: &HubFacts) -> Declared {
         base_model_relation: scalar(card.get("base_model_relation")),
         datasets: string_list(card.get("datasets")),
         source_datasets: string_list(card.get("source_datasets")),
+        generated_by: string_list(card.get("generated_by")),
     };
     if d.license.is_empty() {
         // Legacy free-text description of a custom license.

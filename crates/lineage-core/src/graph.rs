@@ -28,6 +28,9 @@ pub enum Relation {
     DerivedFrom,
     /// The Hub redirects the old id (child) to the new id (parent): the same repository.
     Renamed,
+    /// A dataset written by a model or hosted service (generator → dataset); carries the generator's
+    /// output terms, never its license terms.
+    GeneratedBy,
 }
 
 impl Relation {
@@ -41,6 +44,7 @@ impl Relation {
             Relation::TrainedOn => "trained-on",
             Relation::DerivedFrom => "derived-from",
             Relation::Renamed => "renamed",
+            Relation::GeneratedBy => "generated-by",
         }
     }
 
@@ -100,6 +104,10 @@ pub struct Declared {
     /// `source_datasets` (dataset cards) as written.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub source_datasets: Vec<String>,
+    /// `generated_by` (dataset cards, catalog, policy): the models (`org/name`) or hosted services
+    /// (`service:org/name`) that wrote the data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generated_by: Vec<String>,
 }
 
 impl Declared {
@@ -198,12 +206,17 @@ pub enum Resolution {
     },
     /// No card was read; the facts come from the curated catalog alone.
     Curated,
+    /// A hosted service: never fetched from the Hub; its terms come from the knowledge base.
+    Service,
 }
 
 impl Resolution {
     /// Whether the node's own metadata is known (its card or the catalog answered).
     pub fn is_known(&self) -> bool {
-        matches!(self, Resolution::Found | Resolution::Curated)
+        matches!(
+            self,
+            Resolution::Found | Resolution::Curated | Resolution::Service
+        )
     }
 
     /// A short human description of the status, e.g. `not found on the Hub`.
@@ -219,6 +232,7 @@ impl Resolution {
             Resolution::NotCrawled { why } => format!("not crawled: {why}"),
             Resolution::Invalid { why } => format!("invalid reference: {why}"),
             Resolution::Curated => "answered from the curated catalog".into(),
+            Resolution::Service => "hosted service: terms from the knowledge base".into(),
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod export;
 pub mod graph;
 pub mod id;
 pub mod license;
+pub mod outputs;
 pub mod policy;
 pub mod propagate;
 pub mod recognize;

@@ -227,6 +227,7 @@ pub fn license_label(graph: &Graph, kb: &KnowledgeBase, ix: NodeIndex) -> Option
         }
         OwnSource::Missing => Some("no license declared".into()),
         OwnSource::InheritsFromParent | OwnSource::Unresolved => None,
+        OwnSource::Service => Some("terms of use".into()),
     }
 }
 
@@ -777,6 +778,7 @@ pub fn agrees_with_card(kb: &KnowledgeBase, node: &Node, c: &Clarification) -> b
         "license" => card.has_license() && same(&kb.resolve(card).ids, &c.asserted),
         "base_model" => same(&card.base_model, &c.asserted),
         "datasets" => same(&card.datasets, &c.asserted),
+        "generated_by" => same(&card.generated_by, &c.asserted),
         _ => false,
     }
 }
@@ -785,6 +787,7 @@ fn summarise(kind: RepoKind, v: Verdict, reasons: &[Reason], advisories: &[Reaso
     let what = match kind {
         RepoKind::Model => "commercial use",
         RepoKind::Dataset => "commercial use of this dataset",
+        RepoKind::Service => "commercial use of this service's outputs",
     };
     let first = reasons.first().map(|r| r.message.as_str());
     match (v, first) {

@@ -422,6 +422,8 @@ fn listing_tag(parent: &NodeKey) -> String {
     match parent.kind {
         RepoKind::Model => format!("base_model:{}", parent.id),
         RepoKind::Dataset => format!("dataset:{}", parent.id),
+        // Services have no children on the Hub and are never listed.
+        RepoKind::Service => format!("service:{}", parent.id),
     }
 }
 
@@ -429,6 +431,7 @@ fn plural(kind: RepoKind) -> &'static str {
     match kind {
         RepoKind::Model => "models",
         RepoKind::Dataset => "datasets",
+        RepoKind::Service => "services",
     }
 }
 
@@ -1094,6 +1097,7 @@ fn import(
             match kind {
                 RepoKind::Model => "all",
                 RepoKind::Dataset => "all-datasets",
+                RepoKind::Service => "all-services",
             }
             .into(),
         ),

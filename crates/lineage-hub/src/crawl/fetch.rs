@@ -112,6 +112,8 @@ pub(super) fn listing_filter(key: &NodeKey) -> String {
     match key.kind {
         RepoKind::Model => format!("base_model:{}", key.id),
         RepoKind::Dataset => format!("dataset:{}", key.id),
+        // Services are never listed (the crawler answers them without a request).
+        RepoKind::Service => format!("service:{}", key.id),
     }
 }
 
