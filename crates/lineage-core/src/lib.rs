@@ -42,7 +42,9 @@ pub use clarify::{Clarifications, Fact, RepoStatus};
 pub use graph::{
     Clarification, ClarifySource, Declared, Fallback, Graph, Node, NodeIndex, Relation, Resolution,
 };
-pub use id::{parse_card_ref, parse_repo_ref, IdError, NodeKey, RepoKind, RepoRef};
+pub use id::{
+    parse_card_ref, parse_generator_ref, parse_repo_ref, IdError, NodeKey, RepoKind, RepoRef,
+};
 pub use license::{KbError, KnowledgeBase, LicenseEntry, LicenseMatch, Lookup};
 pub use propagate::{DatasetPolicy, Propagation};
 pub use terms::{Term, TermKind};

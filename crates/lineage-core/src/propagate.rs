@@ -629,3 +629,6 @@ fn canonical(v: &mut Vec<Effect>, node: NodeIndex, graph: &Graph) {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod generated_tests;
