@@ -367,7 +367,10 @@ pub fn judge(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInde
             let o = graph.node(e.origin);
             let resolved = matches!(
                 o.resolution,
-                Resolution::Found | Resolution::Curated | Resolution::Renamed { .. }
+                Resolution::Found
+                    | Resolution::Curated
+                    | Resolution::Renamed { .. }
+                    | Resolution::Service
             );
             if !resolved && !unresolved.iter().any(|u| u.node == o.key) {
                 unresolved.push(Unresolved {
@@ -489,6 +492,8 @@ fn reasons_for(
                 .unwrap_or_default();
             let message = if p.origin == ix && t.kind() == TermKind::Unknown {
                 t.to_string()
+            } else if p.origin == ix && origin.key.kind == RepoKind::Service {
+                format!("{t}: from its terms of use")
             } else if p.origin == ix {
                 format!("{t}: from its own license{lic}")
             } else {
@@ -513,7 +518,10 @@ fn unresolved_ancestry(graph: &Graph, ancestry: &[NodeIndex]) -> Vec<Unresolved>
         .filter_map(|&a| {
             let n = graph.node(a);
             match n.resolution {
-                Resolution::Found | Resolution::Curated | Resolution::Renamed { .. } => None,
+                Resolution::Found
+                | Resolution::Curated
+                | Resolution::Renamed { .. }
+                | Resolution::Service => None,
                 ref r => Some(Unresolved {
                     node: n.key.clone(),
                     status: r.describe(),
@@ -556,9 +564,14 @@ fn conflicts(
         {
             let declared = m.ids.join(", ");
             let own_kinds: BTreeSet<TermKind> = kb.terms_of(m).iter().map(Term::kind).collect();
+            // Output terms bind whoever uses the generated data, whatever its license says: a card
+            // cannot declare them, so their absence from it is no understatement.
             let compared: Vec<&(Term, NodeIndex)> = binding
                 .iter()
                 .filter(|(_, o)| overridden || *o != ix)
+                .filter(|(t, o)| {
+                    t.kind() != TermKind::OutputTerms && graph.node(*o).key.kind.is_hub()
+                })
                 .collect();
             let missing: Vec<String> = compared
                 .iter()
