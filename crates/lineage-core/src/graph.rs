@@ -108,6 +108,10 @@ pub struct Declared {
     /// (`service:org/name`) that wrote the data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub generated_by: Vec<String>,
+    /// The card or the Hub tags the data `synthetic` or `machine-generated`: a hint that some
+    /// generator's output terms may apply, never a guess at which one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
 }
 
 impl Declared {

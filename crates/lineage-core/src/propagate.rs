@@ -213,6 +213,20 @@ pub fn output_terms(
     kb.output_terms_of(&ids)
 }
 
+/// The advisory a dataset carries when its card calls it synthetic but nothing names its generator
+/// (rule: a tag is a hint, never a guessed generator, so it never changes a verdict).
+pub fn synthetic_advisory(graph: &Graph, ix: NodeIndex) -> Option<Term> {
+    let node = graph.node(ix);
+    let named = !node.declared.generated_by.is_empty()
+        || graph.parents(ix).any(|(_, r)| r == Relation::GeneratedBy);
+    (node.key.kind == RepoKind::Dataset && node.declared.synthetic && !named).then(|| {
+        Term::OutputTerms {
+            provider: "unnamed generator".into(),
+            text: "the card marks the data synthetic but names no generator, whose output terms may bind models trained on it".into(),
+        }
+    })
+}
+
 /// Whether every parent edge of `ix` makes it a copy of its parent (quantized or renamed).
 fn is_copy(graph: &Graph, ix: NodeIndex) -> bool {
     graph
@@ -346,6 +360,13 @@ impl Propagation {
             let is_cycle = scc.len() > 1 || g.contains_edge(scc[0], scc[0]);
             for &m in scc {
                 int.push_own(graph, kb, m, &mut acc);
+                if let Some(t) = synthetic_advisory(graph, m) {
+                    acc.push(Effect {
+                        term: TermId(int.intern(&t)),
+                        origin: m,
+                        advisory: true,
+                    });
+                }
                 for (p, rel) in graph.parents(m) {
                     if is_cycle && scc.contains(&p) {
                         continue;

@@ -304,7 +304,15 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
             .collect(),
         _ => decisive.iter().flat_map(|t| reason(t)).collect(),
     };
-    let advisories: Vec<Reason> = advisory.iter().flat_map(reason).collect();
+    // An advisory whatever its path (a dataset policy, or a hint such as a `synthetic` tag).
+    let advisories: Vec<Reason> = advisory
+        .iter()
+        .flat_map(reason)
+        .map(|r| Reason {
+            advisory: true,
+            ..r
+        })
+        .collect();
 
     let ancestry = graph.ancestors(ix);
     let unresolved = unresolved_ancestry(graph, &ancestry);

@@ -407,3 +407,37 @@ fn the_catalog_names_the_generators_of_well_known_synthetic_sets() {
         NodeKey::service("openai/text-davinci-003")
     );
 }
+
+#[test]
+fn a_synthetic_tag_without_a_generator_is_an_advisory_only() {
+    let facts = HubFacts::from_api(&json!({
+        "id": "acme/synth",
+        "tags": ["synthetic", "license:mit"],
+        "cardData": {"license": "mit", "annotations_creators": ["machine-generated"]},
+    }));
+    let d = declared(facts.card_data.as_ref().unwrap(), &facts);
+    assert!(d.synthetic);
+    let mut g = Graph::new();
+    let data = g.upsert(Node::found(NodeKey::dataset("acme/synth"), d));
+    let m = g.upsert(found(NodeKey::model("acme/student"), &["mit"]));
+    g.add_edge(data, m, Relation::TrainedOn);
+    for policy in [DatasetPolicy::Strict, DatasetPolicy::Lenient] {
+        let a = judge(&g, m, policy);
+        // Never a guessed generator: the verdict stays what the licenses say.
+        assert_eq!(a.commercial, Verdict::Permitted, "{policy}: {}", a.summary);
+        let hint = find(&a.advisories, TermKind::OutputTerms).expect("the hint reaches the model");
+        assert!(hint.advisory);
+        assert_eq!(hint.origin, NodeKey::dataset("acme/synth"));
+        assert!(a.conditions.is_empty() || find(&a.conditions, TermKind::OutputTerms).is_none());
+    }
+    // Once a generator is named, the hint gives way to the generator's real terms.
+    let gpt4 = service(&mut g, "openai/gpt-4");
+    g.add_edge(gpt4, data, Relation::GeneratedBy);
+    let a = judge(&g, m, DatasetPolicy::Strict);
+    assert_eq!(a.commercial, Verdict::Conditional);
+    assert!(find(&a.advisories, TermKind::OutputTerms).is_none());
+    assert_eq!(
+        find(&a.conditions, TermKind::OutputTerms).unwrap().origin,
+        NodeKey::service("openai/gpt-4")
+    );
+}
