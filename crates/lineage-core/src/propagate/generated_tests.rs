@@ -175,6 +175,11 @@ fn a_dataset_generated_by_llama_3_1_passes_the_name_prefix_duty() {
             ("model:meta-llama/Llama-3.1-70B-Instruct".to_string(), None),
         ]
     );
+    // Its name does not start with "Llama": the finding says so.
+    assert!(a
+        .conflicts
+        .iter()
+        .any(|c| c.code == crate::verdict::ConflictCode::NamePrefixMissing));
     // Output terms, not license terms: the 700M-user threshold and the AUP stay with Llama.
     for kind in [
         TermKind::UserThreshold,
