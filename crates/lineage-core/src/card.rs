@@ -362,7 +362,7 @@ pub fn parse_readme(readme: &str) -> Result<Map<String, Value>, FrontMatterError
     };
     let yaml: serde_yaml::Value = serde_yaml::from_str(block)
         .map_err(|e| FrontMatterError(format!("invalid YAML in the README front matter: {e}")))?;
-    match yaml_to_json(yaml) {
+    match yaml_to_json(yaml)? {
         Value::Object(m) => Ok(m),
         Value::Null => Ok(Map::new()),
         other => Err(FrontMatterError(format!(
@@ -383,11 +383,13 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
-/// YAML to JSON, the way the Hub mirrors front matter into `cardData`: non-string keys are written
-/// out, tags dropped, non-finite floats become null.
-fn yaml_to_json(v: serde_yaml::Value) -> Value {
+/// YAML to JSON, the way the Hub mirrors front matter into `cardData`: scalar keys are written
+/// out, tags dropped, non-finite floats become null. A list or mapping used as a key is refused: no
+/// card field is keyed that way, and writing nested keys out as text grows exponentially with depth
+/// (each level escapes the one inside it; found by the `front_matter` fuzz target).
+fn yaml_to_json(v: serde_yaml::Value) -> Result<Value, FrontMatterError> {
     use serde_yaml::Value as Y;
-    match v {
+    Ok(match v {
         Y::Null => Value::Null,
         Y::Bool(b) => Value::Bool(b),
         Y::Number(n) => {
@@ -402,20 +404,37 @@ fn yaml_to_json(v: serde_yaml::Value) -> Value {
             }
         }
         Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
+        Y::Sequence(items) => Value::Array(
+            items
+                .into_iter()
+                .map(yaml_to_json)
+                .collect::<Result<_, _>>()?,
+        ),
         Y::Mapping(m) => {
             let mut out = Map::new();
             for (k, v) in m {
-                let key = match yaml_to_json(k) {
+                let key = match yaml_to_json(scalar_key(k)?)? {
                     Value::String(s) => s,
                     Value::Null => "null".to_string(),
                     other => other.to_string(),
                 };
-                out.insert(key, yaml_to_json(v));
+                out.insert(key, yaml_to_json(v)?);
             }
             Value::Object(out)
         }
-        Y::Tagged(t) => yaml_to_json(t.value),
+        Y::Tagged(t) => yaml_to_json(t.value)?,
+    })
+}
+
+/// A mapping key with its tags removed, if it is a scalar.
+fn scalar_key(key: serde_yaml::Value) -> Result<serde_yaml::Value, FrontMatterError> {
+    use serde_yaml::Value as Y;
+    match key {
+        Y::Tagged(t) => scalar_key(t.value),
+        Y::Sequence(_) | Y::Mapping(_) => Err(FrontMatterError(
+            "the README front matter uses a list or mapping as a key".to_string(),
+        )),
+        scalar => Ok(scalar),
     }
 }
 
@@ -426,6 +445,28 @@ mod tests {
 
     fn card(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn nested_mapping_keys_are_refused_not_written_out_exponentially() {
+        // The `front_matter` fuzz target's input (a 2 GiB allocation before the fix): 32 mappings
+        // each used as the key of the next, with invalid UTF-8 replaced, after a CR-only fence.
+        let input = format!(
+            "---\r{}mmunit\u{fffd}\u{fffd}\u{fffd}\u{fffd}{}\n---\rfe:",
+            "{".repeat(32),
+            "}".repeat(32)
+        );
+        let err = parse_readme(&input).unwrap_err();
+        assert!(
+            err.to_string().contains("list or mapping as a key"),
+            "{err}"
+        );
+        // A list as key too; scalar keys of every type are still written out.
+        let err = parse_readme("---\n? [a, b]\n: x\n---\n").unwrap_err();
+        assert!(err.to_string().contains("as a key"), "{err}");
+        let card = parse_readme("---\n1: one\ntrue: yes\n~: none\n!tag k: v\n---\n").unwrap();
+        let keys: Vec<&str> = card.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["1", "k", "null", "true"]);
     }
 
     #[test]
