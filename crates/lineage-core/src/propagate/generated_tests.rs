@@ -33,7 +33,7 @@ fn judge(g: &Graph, ix: NodeIndex, policy: DatasetPolicy) -> Assessment {
     assess(g, &prop, &kb, ix)
 }
 
-fn find<'a>(reasons: &'a [Reason], kind: TermKind) -> Option<&'a Reason> {
+fn find(reasons: &[Reason], kind: TermKind) -> Option<&Reason> {
     reasons.iter().find(|r| r.term.kind() == kind)
 }
 

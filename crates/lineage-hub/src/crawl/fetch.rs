@@ -26,7 +26,8 @@ pub(super) enum Job {
 #[derive(Clone, Debug)]
 pub(super) enum RepoOutcome {
     Card {
-        declared: Declared,
+        /// Boxed: a card is most of the outcome's size.
+        declared: Box<Declared>,
         hub_relation: Option<Relation>,
         sha: Option<String>,
         gated: bool,
@@ -241,7 +242,7 @@ pub(super) fn outcome_from_facts(
     }
     let card = facts.card_data.as_ref().unwrap_or(&readme_card);
     RepoOutcome::Card {
-        declared: card::declared(card, &facts),
+        declared: Box::new(card::declared(card, &facts)),
         hub_relation: facts.relation,
         sha: facts.sha,
         gated: facts.gated,

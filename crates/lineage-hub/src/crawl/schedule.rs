@@ -301,7 +301,7 @@ impl<'a> Crawler<'a> {
                         message: format!("{key}: {}", f.describe()),
                     });
                 }
-                let mut node = Node::found(key.clone(), declared);
+                let mut node = Node::found(key.clone(), *declared);
                 node.revision = sha;
                 node.gated = gated;
                 node.fallback = fallback;
