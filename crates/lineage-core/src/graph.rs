@@ -309,15 +309,21 @@ impl Node {
         self.card_declared.as_deref().unwrap_or(&self.declared)
     }
 
-    /// A node whose metadata has not been fetched (yet): `not-crawled`.
+    /// A node whose metadata has not been fetched (yet): `not-crawled`; a hosted service is never
+    /// fetched, so its node is complete as it is (`service`, terms from the knowledge base).
     pub fn placeholder(key: NodeKey) -> Node {
+        let resolution = if key.kind.is_hub() {
+            Resolution::NotCrawled {
+                why: "not fetched".into(),
+            }
+        } else {
+            Resolution::Service
+        };
         Node {
             key,
             declared: Declared::default(),
             revision: None,
-            resolution: Resolution::NotCrawled {
-                why: "not fetched".into(),
-            },
+            resolution,
             gated: false,
             clarifications: Vec::new(),
             card_declared: None,

@@ -214,7 +214,8 @@ pub fn output_terms(
 }
 
 /// The advisory a dataset carries when its card calls it synthetic but nothing names its generator
-/// (rule: a tag is a hint, never a guessed generator, so it never changes a verdict).
+/// (rule: a tag is a hint, never a guessed generator, so it never changes a verdict). Not added when
+/// a generator upstream (of a dataset it derives from) already brings its output terms.
 pub fn synthetic_advisory(graph: &Graph, ix: NodeIndex) -> Option<Term> {
     let node = graph.node(ix);
     let named = !node.declared.generated_by.is_empty()
@@ -360,13 +361,6 @@ impl Propagation {
             let is_cycle = scc.len() > 1 || g.contains_edge(scc[0], scc[0]);
             for &m in scc {
                 int.push_own(graph, kb, m, &mut acc);
-                if let Some(t) = synthetic_advisory(graph, m) {
-                    acc.push(Effect {
-                        term: TermId(int.intern(&t)),
-                        origin: m,
-                        advisory: true,
-                    });
-                }
                 for (p, rel) in graph.parents(m) {
                     if is_cycle && scc.contains(&p) {
                         continue;
@@ -395,6 +389,26 @@ impl Propagation {
                                 ..*e
                             }),
                         }
+                    }
+                }
+            }
+            // The hint, unless a generator upstream already says whose outputs the data holds.
+            let upstream_generator = |acc: &[Effect]| {
+                acc.iter().any(|e| {
+                    !graph.node(e.origin).key.kind.is_hub()
+                        || graph
+                            .children(e.origin)
+                            .any(|(_, r)| r == Relation::GeneratedBy)
+                })
+            };
+            for &m in scc {
+                if let Some(t) = synthetic_advisory(graph, m) {
+                    if !upstream_generator(&acc) {
+                        acc.push(Effect {
+                            term: TermId(int.intern(&t)),
+                            origin: m,
+                            advisory: true,
+                        });
                     }
                 }
             }

@@ -686,6 +686,7 @@ const CARD_KEYS: &[&str] = &[
     "finetuned_from",
     "datasets",
     "source_datasets",
+    "generated_by",
 ];
 
 /// `cardData` reduced to [`CARD_KEYS`]; `None` when absent or not an object.

@@ -68,3 +68,54 @@ async fn a_service_node_is_never_requested() {
         assert_eq!(verdict(&c, 0), Verdict::Conditional);
     }
 }
+
+/// `lineage audit` reads synced rows: a synced dataset card's `generated_by` becomes an edge to a
+/// service node that is complete without any row or request of its own.
+#[test]
+fn synced_rows_keep_the_generator_and_services_need_no_row() {
+    let d = tempfile::tempdir().unwrap();
+    let datasets = d.path().join("datasets.jsonl");
+    std::fs::write(
+        &datasets,
+        format!(
+            "{}\n",
+            json!({"id": "acme/distilled", "cardData": {"license": "mit", "generated_by": "service:openai/gpt-4"}})
+        ),
+    )
+    .unwrap();
+    let models = d.path().join("models.jsonl");
+    std::fs::write(
+        &models,
+        format!(
+            "{}\n",
+            json!({"id": "acme/student", "cardData": {"license": "apache-2.0", "datasets": ["acme/distilled"]}})
+        ),
+    )
+    .unwrap();
+    // The endpoint does not exist: nothing may be asked of it.
+    let s = Settings::new("http://127.0.0.1:9", d.path().join("cache")).unwrap();
+    let h = Hub::new(s).unwrap();
+    h.sync_from(
+        &datasets,
+        lineage_core::RepoKind::Dataset,
+        &|_: &crate::SyncEvent| {},
+    )
+    .unwrap();
+    h.sync_from(
+        &models,
+        lineage_core::RepoKind::Model,
+        &|_: &crate::SyncEvent| {},
+    )
+    .unwrap();
+    let g = h.synced_graph(&Clarifications::none()).unwrap();
+    let gpt4 = g.find(&NodeKey::service("openai/gpt-4")).unwrap();
+    assert_eq!(g.node(gpt4).resolution, Resolution::Service);
+    let kb = KnowledgeBase::builtin();
+    let prop = Propagation::run(&g, &kb, DatasetPolicy::Strict);
+    let student = g.find(&NodeKey::model("acme/student")).unwrap();
+    assert_eq!(
+        lineage_core::judge(&g, &prop, &kb, student).commercial,
+        Verdict::Conditional
+    );
+    assert_eq!(h.requests(), 0);
+}
