@@ -1,6 +1,7 @@
 //! The command line: flags → settings → library → render → exit code. No domain logic lives here.
 
 mod args;
+mod history;
 mod progress;
 pub mod render;
 
@@ -38,6 +39,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Descendants(a) => block_on(descendants(g, kb, a)),
         Command::Sync(a) => block_on(scale::sync(g, kb, a)),
         Command::Audit(a) => scale::audit(g, kb, a),
+        Command::History(a) => block_on(history::history(g, kb, a)),
     }
 }
 
@@ -143,7 +145,7 @@ fn report_crawl(g: &Global, trace: &lineage::Trace<'_>) {
 
 async fn graph(g: &Global, kb: KnowledgeBase, a: &GraphArgs) -> Result<ExitCode> {
     let policy = policy(g, &kb)?;
-    let engine = engine(g, kb, &policy)?;
+    let engine = engine(g, kb, &policy)?.with_as_of(a.as_of.clone());
     let show = if a.both {
         Show::Both
     } else if a.down {
@@ -171,7 +173,7 @@ async fn graph(g: &Global, kb: KnowledgeBase, a: &GraphArgs) -> Result<ExitCode>
 
 async fn check(g: &Global, kb: KnowledgeBase, a: &CheckArgs) -> Result<ExitCode> {
     let policy = policy(g, &kb)?;
-    let engine = engine(g, kb, &policy)?;
+    let engine = engine(g, kb, &policy)?.with_as_of(a.as_of.clone());
     let trace = engine
         .trace(targets(&a.models)?, Direction::Up, None)
         .await?;
@@ -224,7 +226,7 @@ async fn check(g: &Global, kb: KnowledgeBase, a: &CheckArgs) -> Result<ExitCode>
 
 async fn descendants(g: &Global, kb: KnowledgeBase, a: &DescendantsArgs) -> Result<ExitCode> {
     let policy = policy(g, &kb)?;
-    let engine = engine(g, kb, &policy)?;
+    let engine = engine(g, kb, &policy)?.with_as_of(a.as_of.clone());
     let trace = engine
         .trace_to_show(
             targets(std::slice::from_ref(&a.model))?,

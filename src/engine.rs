@@ -3,6 +3,8 @@
 use lineage_core::audit::{self, AuditFilter, AuditSummary, Finding};
 use lineage_core::catalog::Catalog;
 use lineage_core::export::{Scope, View};
+use lineage_core::history::relicense::{self, Timelines};
+use lineage_core::history::AsOf;
 use lineage_core::{
     assess, Assessment, Clarifications, DatasetPolicy, Fact, Graph, KnowledgeBase, NodeIndex,
     Propagation,
@@ -15,6 +17,9 @@ use lineage_hub::{
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod history;
+pub use history::HistoryOutcome;
 
 /// Which part of a lineage a report shows. It decides the crawl: the ancestry of everything shown
 /// is always crawled in full, so every verdict shown is complete; a depth bounds only the walk
@@ -54,6 +59,10 @@ pub struct Engine {
     dataset_policy: DatasetPolicy,
     hub: Hub,
     observer: Option<Arc<dyn Observer>>,
+    /// `--as-of` (issue #12): every repo is read at its last commit at or before it.
+    as_of: Option<AsOf>,
+    /// Dated license changes for the `license-changed` finding (the catalog's, with the catalog on).
+    timelines: Timelines,
 }
 
 impl Engine {
@@ -62,13 +71,17 @@ impl Engine {
     pub fn new(kb: KnowledgeBase, settings: Settings) -> Result<Engine, HubError> {
         let hub = Hub::new(settings)?;
         let mut clarifications = Clarifications::none();
-        Catalog::builtin(&kb).add_to(&mut clarifications);
+        let catalog = Catalog::builtin(&kb);
+        catalog.add_to(&mut clarifications);
+        let timelines = Timelines::from_catalog(&catalog);
         Ok(Engine {
             kb,
             clarifications,
             dataset_policy: DatasetPolicy::Strict,
             hub,
             observer: None,
+            as_of: None,
+            timelines,
         })
     }
 
@@ -81,6 +94,29 @@ impl Engine {
             }
         }
         self.clarifications = kept;
+        self.timelines = Timelines::none();
+        self
+    }
+
+    /// Reads every repo at its last commit at or before `as_of` (`--as-of`); `None`: today.
+    ///
+    /// A catalog license fact is today's: for a repo with dated license changes it is replaced by
+    /// the license in force at `as_of`, so the catalog does not mask the old card.
+    pub fn with_as_of(mut self, as_of: Option<AsOf>) -> Engine {
+        if let Some(a) = &as_of {
+            let mut dated = Clarifications::none();
+            for f in self.clarifications.all() {
+                let mut f = f.clone();
+                if matches!(f.source, lineage_core::ClarifySource::Catalog { .. }) {
+                    if let Some(then) = self.timelines.license_at(&f.repo, a.moment) {
+                        f.license = Some(vec![then.to_string()]);
+                    }
+                }
+                dated.add(f);
+            }
+            self.clarifications = dated;
+        }
+        self.as_of = as_of;
         self
     }
 
@@ -154,6 +190,7 @@ impl Engine {
         let mut req = CrawlRequest::new(roots, direction);
         req.depth = depth;
         req.observer = self.observer.clone();
+        req.as_of = self.as_of.clone();
         let crawl = self.hub.crawl(&req, &self.clarifications).await?;
         let propagation = Propagation::run(&crawl.graph, &self.kb, self.dataset_policy);
         Ok(Trace {
@@ -161,6 +198,7 @@ impl Engine {
             crawl,
             propagation,
             scope,
+            timelines: &self.timelines,
         })
     }
 }
@@ -275,6 +313,8 @@ pub struct Trace<'e> {
     pub propagation: Propagation,
     /// The part of the lineage the trace was made to show.
     scope: Scope,
+    /// Dated license changes for the `license-changed` finding.
+    timelines: &'e Timelines,
 }
 
 impl Trace<'_> {
@@ -295,7 +335,11 @@ impl Trace<'_> {
 
     /// The verdict on a node, with conditions, reasons, conflicts and unresolved ancestors.
     pub fn assess(&self, ix: NodeIndex) -> Assessment {
-        assess(&self.crawl.graph, &self.propagation, self.kb, ix)
+        let mut a = assess(&self.crawl.graph, &self.propagation, self.kb, ix);
+        // Hook (issue #12): ancestors relicensed since the node was created.
+        a.conflicts
+            .extend(relicense::findings(&self.crawl.graph, ix, self.timelines));
+        a
     }
 
     /// The part of the lineage the trace was made to show, ready for the exports.
@@ -307,6 +351,7 @@ impl Trace<'_> {
             self.roots(),
             self.scope,
         )
+        .with_findings(|ix| relicense::findings(self.graph(), ix, self.timelines))
     }
 
     /// The descendants of the first root within the trace's scope, each with its assessment, in

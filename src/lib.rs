@@ -23,7 +23,7 @@
 
 mod engine;
 
-pub use engine::{AuditOutcome, AuditRequest, Engine, Show, Trace};
+pub use engine::{AuditOutcome, AuditRequest, Engine, HistoryOutcome, Show, Trace};
 pub use lineage_core as core;
 pub use lineage_core::catalog::Catalog;
 pub use lineage_core::policy::{Policy, PolicyOutcome};

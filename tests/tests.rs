@@ -7,6 +7,7 @@ mod audit;
 mod check;
 mod generated;
 mod graph;
+mod history;
 mod hostile;
 mod misc;
 mod policy;

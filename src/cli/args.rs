@@ -1,6 +1,7 @@
 //! Raw command-line flags, as clap parses them. Validation and defaults happen in `settings`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use lineage::core::history::AsOf;
 use std::path::PathBuf;
 
 /// May I use this model commercially, and why not? Traces a model's ancestry on the Hugging Face Hub
@@ -89,6 +90,23 @@ pub enum Command {
     Licenses(LicensesArgs),
     /// Show the curated catalog of card facts, or one entry
     Catalog(CatalogArgs),
+    /// When the license, base models or datasets of each repo in a model's lineage changed
+    History(HistoryArgs),
+}
+
+/// `--as-of DATE`: an RFC 3339 date (the whole day counts) or date-time.
+fn as_of(s: &str) -> Result<AsOf, String> {
+    AsOf::parse(s).map_err(|e| e.to_string())
+}
+
+/// `lineage history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The model (same forms as for `graph`)
+    pub model: String,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 /// `lineage graph`.
@@ -117,6 +135,9 @@ pub struct GraphArgs {
     /// Write to FILE instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Read every repo at its last commit at or before DATE (2024-01-01 or 2024-01-01T12:00:00Z)
+    #[arg(long, value_name = "DATE", value_parser = as_of)]
+    pub as_of: Option<AsOf>,
 }
 
 /// Who draws SVG.
@@ -156,6 +177,9 @@ pub struct CheckArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
+    /// Read every repo at its last commit at or before DATE (2024-01-01 or 2024-01-01T12:00:00Z)
+    #[arg(long, value_name = "DATE", value_parser = as_of)]
+    pub as_of: Option<AsOf>,
 }
 
 /// Formats of `lineage check`.
@@ -194,6 +218,9 @@ pub struct DescendantsArgs {
     /// Who draws `--format svg`: the built-in layout, or Graphviz `dot` (must be on PATH)
     #[arg(long, value_enum, default_value_t = Renderer::Builtin)]
     pub renderer: Renderer,
+    /// Read every repo at its last commit at or before DATE; derivatives created after it are left out
+    #[arg(long, value_name = "DATE", value_parser = as_of)]
+    pub as_of: Option<AsOf>,
 }
 
 /// Formats of `lineage descendants`.

@@ -30,6 +30,8 @@ pub struct HubFacts {
     pub gated: bool,
     /// `disabled: true`.
     pub disabled: bool,
+    /// `createdAt` (RFC 3339): when the repo was created, i.e. its first commit.
+    pub created_at: Option<String>,
     /// File names (`siblings`), `config.quantization_config.quant_method` and `library_name` plus tags:
     /// evidence of what the repo is when the card does not say (absent from listing items).
     pub files: RepoFiles,
@@ -52,6 +54,10 @@ impl HubFacts {
                 _ => false,
             },
             disabled: v.get("disabled").and_then(Value::as_bool).unwrap_or(false),
+            created_at: v
+                .get("createdAt")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             ..HubFacts::default()
         };
         match v.get("baseModels") {

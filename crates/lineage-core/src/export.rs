@@ -51,7 +51,7 @@ use crate::id::{NodeKey, RepoKind};
 use crate::license::KnowledgeBase;
 use crate::propagate::{pass, Pass, Propagation};
 use crate::terms::{Term, TermKind};
-use crate::verdict::{assess, license_label, Assessment, Verdict};
+use crate::verdict::{assess, license_label, Assessment, Conflict, Verdict};
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
@@ -157,6 +157,15 @@ impl<'a> View<'a> {
         roots: &[NodeIndex],
     ) -> View<'a> {
         View::with_nodes(graph, prop, kb, roots, graph.node_indices())
+    }
+
+    /// Adds findings made outside [`assess`] (the `license-changed` finding of issue #12) to every
+    /// shown node's assessment, so every export reports them.
+    pub fn with_findings(mut self, findings: impl Fn(NodeIndex) -> Vec<Conflict>) -> View<'a> {
+        for s in &mut self.shown {
+            s.assessment.conflicts.extend(findings(s.ix));
+        }
+        self
     }
 
     fn build(

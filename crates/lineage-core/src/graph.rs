@@ -138,6 +138,15 @@ pub enum Fallback {
         /// What the Hub said instead (not found, unreachable, offline...).
         why: String,
     },
+    /// `--as-of`: the card was read at the repo's last commit at or before a date, not today.
+    AsOf {
+        /// The date asked for, as given.
+        as_of: String,
+        /// The commit read.
+        commit: String,
+        /// That commit's date (RFC 3339).
+        committed: String,
+    },
 }
 
 impl Fallback {
@@ -153,6 +162,14 @@ impl Fallback {
             Fallback::Catalog { why } => {
                 format!("answered from the curated catalog; no card was read ({why})")
             }
+            Fallback::AsOf {
+                as_of,
+                commit,
+                committed,
+            } => format!(
+                "read as of {as_of}: revision {commit} of {}",
+                committed.get(..10).unwrap_or(committed)
+            ),
         }
     }
 }
@@ -212,6 +229,14 @@ pub enum Resolution {
     Curated,
     /// A hosted service: never fetched from the Hub; its terms come from the knowledge base.
     Service,
+    /// `--as-of`: the repo had no commit at or before the date; it did not exist yet.
+    NotYetCreated {
+        /// The date asked for, as given.
+        as_of: String,
+        /// The repo's first commit date (RFC 3339), when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        created: Option<String>,
+    },
 }
 
 impl Resolution {
@@ -237,6 +262,13 @@ impl Resolution {
             Resolution::Invalid { why } => format!("invalid reference: {why}"),
             Resolution::Curated => "answered from the curated catalog".into(),
             Resolution::Service => "hosted service: terms from the knowledge base".into(),
+            Resolution::NotYetCreated { as_of, created } => match created {
+                Some(c) => format!(
+                    "did not exist yet on {as_of} (first commit {})",
+                    c.get(..10).unwrap_or(c)
+                ),
+                None => format!("did not exist yet on {as_of}"),
+            },
         }
     }
 }
@@ -301,6 +333,8 @@ pub struct Node {
     pub card_declared: Option<Box<Declared>>,
     /// Set when the metadata is not the Hub's current answer (a stale cache entry, the catalog).
     pub fallback: Option<Fallback>,
+    /// When the repo was created (the Hub's `createdAt`, RFC 3339), when the Hub said.
+    pub created_at: Option<String>,
 }
 
 impl Node {
@@ -328,6 +362,7 @@ impl Node {
             clarifications: Vec::new(),
             card_declared: None,
             fallback: None,
+            created_at: None,
         }
     }
 

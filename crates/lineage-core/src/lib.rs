@@ -26,6 +26,7 @@ pub mod catalog;
 pub mod clarify;
 pub mod export;
 pub mod graph;
+pub mod history;
 pub mod id;
 pub mod license;
 pub mod outputs;

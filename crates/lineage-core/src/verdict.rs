@@ -83,11 +83,13 @@ pub enum ConflictCode {
     CardUnparseable,
     /// The card says something the curated catalog knows to be wrong.
     CardContradictsCatalog,
+    /// An ancestor's license when the node was created differs from its license now (issue #12).
+    LicenseChanged,
 }
 
 impl ConflictCode {
     /// Every code.
-    pub const ALL: [ConflictCode; 9] = [
+    pub const ALL: [ConflictCode; 10] = [
         ConflictCode::DeclaredMorePermissive,
         ConflictCode::ShareAlikeMismatch,
         ConflictCode::NoDerivativesViolated,
@@ -97,6 +99,7 @@ impl ConflictCode {
         ConflictCode::UnresolvedAncestor,
         ConflictCode::CardUnparseable,
         ConflictCode::CardContradictsCatalog,
+        ConflictCode::LicenseChanged,
     ];
 
     /// The kebab-case code.
@@ -111,6 +114,7 @@ impl ConflictCode {
             ConflictCode::UnresolvedAncestor => "unresolved-ancestor",
             ConflictCode::CardUnparseable => "card-unparseable",
             ConflictCode::CardContradictsCatalog => "card-contradicts-catalog",
+            ConflictCode::LicenseChanged => "license-changed",
         }
     }
 

@@ -132,6 +132,9 @@ pub const DEFAULT_LIMIT: usize = 100;
 /// The largest `limit` honoured; larger values are clamped.
 pub const MAX_LIMIT: usize = 1000;
 
+/// Page size of a commit listing without `limit` (the Hub's pages of commits are small).
+pub const COMMITS_PAGE: usize = 50;
+
 /// What a request path asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
@@ -140,6 +143,12 @@ pub(crate) enum Route {
         kind: RepoKind,
         id: String,
         revision: Option<String>,
+    },
+    /// `GET /api/{models,datasets}/{id}/commits/{rev}`
+    Commits {
+        kind: RepoKind,
+        id: String,
+        revision: String,
     },
     /// `GET /api/{models,datasets}`
     List(RepoKind),
@@ -159,7 +168,9 @@ impl Route {
     /// The repo a request is about, for fault matching.
     pub fn repo(&self) -> Option<(RepoKind, &str)> {
         match self {
-            Route::Info { kind, id, .. } | Route::File { kind, id, .. } => Some((*kind, id)),
+            Route::Info { kind, id, .. }
+            | Route::File { kind, id, .. }
+            | Route::Commits { kind, id, .. } => Some((*kind, id)),
             _ => None,
         }
     }
@@ -183,6 +194,11 @@ impl Route {
                 }
                 l
             }
+            Route::Commits { kind, revision, .. } => format!(
+                "/api/{}/{new_id}/commits/{}",
+                kind.plural(),
+                percent_encode(revision)
+            ),
             Route::File {
                 kind,
                 verb,
@@ -229,6 +245,20 @@ pub(crate) fn route(path: &str) -> Route {
 }
 
 fn info_route(kind: RepoKind, rest: &[&str]) -> Route {
+    if let Some(i) = rest
+        .iter()
+        .skip(1)
+        .position(|s| *s == "commits")
+        .map(|i| i + 1)
+    {
+        if i <= 2 && rest.len() > i + 1 {
+            return Route::Commits {
+                kind,
+                id: rest[..i].join("/"),
+                revision: rest[i + 1..].join("/"),
+            };
+        }
+    }
     // `revision` as the first segment would be a repo named "revision"; the id needs one segment at least.
     let at = rest
         .iter()
@@ -359,6 +389,7 @@ pub(crate) fn handle(req: &Request, route: &Route, store: &Store, base_url: &str
     match route {
         Route::Info { kind, id, revision } => info(&cx, *kind, id, revision.as_deref()),
         Route::List(kind) => list(&cx, *kind, base_url),
+        Route::Commits { kind, id, revision } => commits(&cx, *kind, id, revision, base_url),
         Route::File {
             kind,
             id,
@@ -488,7 +519,7 @@ fn info(cx: &Ctx<'_>, kind: RepoKind, id: &str, revision: Option<&str>) -> Respo
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    let info = &repo.info;
+    let info = repo.info_at(revision);
     let body = match expand {
         Some(values) => {
             let mut out = Map::new();
@@ -510,7 +541,67 @@ fn info(cx: &Ctx<'_>, kind: RepoKind, id: &str, revision: Option<&str>) -> Respo
             Value::Object(out)
         }
     };
-    Response::json(200, &body).with_header("X-Repo-Commit", repo.sha())
+    let sha = info.get("sha").and_then(Value::as_str).unwrap_or_default();
+    Response::json(200, &body).with_header("X-Repo-Commit", sha)
+}
+
+/// The commit history at `revision`, newest first, as `GitCommitInfo` items (`id`, `title`,
+/// `message`, `authors`, `date`), paged with `p` and `limit` and linked with `Link: rel="next"`.
+fn commits(cx: &Ctx<'_>, kind: RepoKind, id: &str, revision: &str, base_url: &str) -> Response {
+    let repo = match lookup(cx, kind, id, Some(revision)) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    let mut page = 0usize;
+    let mut limit = COMMITS_PAGE;
+    for (k, v) in cx.req.query() {
+        let n = || {
+            v.parse::<usize>()
+                .map_err(|_| bad_request(&format!("\"{k}\" must be a number")))
+        };
+        match k.as_str() {
+            "p" => match n() {
+                Ok(n) => page = n,
+                Err(r) => return r,
+            },
+            "limit" => match n() {
+                Ok(n) => limit = n.clamp(1, MAX_LIMIT),
+                Err(r) => return r,
+            },
+            _ => {}
+        }
+    }
+    // A branch or the head lists everything; a commit lists itself and what came before it.
+    let all = repo.history();
+    let start = all.iter().position(|c| c.sha == revision).unwrap_or(0);
+    let history = &all[start..];
+    let author = id.split_once('/').map_or(id, |(org, _)| org);
+    let items: Vec<Value> = history
+        .iter()
+        .skip(page.saturating_mul(limit))
+        .take(limit)
+        .map(|c| {
+            json!({
+                "id": c.sha,
+                "title": c.title,
+                "message": format!("{}\n", c.title),
+                "authors": [{ "user": author, "avatar": format!("/avatars/{author}.svg") }],
+                "date": c.date,
+            })
+        })
+        .collect();
+    let mut resp = Response::json(200, &Value::Array(items))
+        .with_header("X-Total-Count", &history.len().to_string());
+    if (page + 1).saturating_mul(limit) < history.len() {
+        let next = format!(
+            "{base_url}/api/{}/{id}/commits/{}?p={}&limit={limit}",
+            kind.plural(),
+            percent_encode(revision),
+            page + 1
+        );
+        resp = resp.with_header("Link", &format!("<{next}>; rel=\"next\""));
+    }
+    resp
 }
 
 #[derive(Debug)]

@@ -9,7 +9,10 @@
 //! - `GET /api/models` and `/api/datasets` listings with `filter` (repeated or comma-joined, all must
 //!   match), `author`, `search`, `limit`, `full`, `cardData`, `expand`, and cursor pagination through
 //!   `Link: <...>; rel="next"`;
-//! - `GET /{id}/raw/{rev}/{path}` and `/datasets/{id}/raw/{rev}/{path}` (also `resolve`).
+//! - `GET /{id}/raw/{rev}/{path}` and `/datasets/{id}/raw/{rev}/{path}` (also `resolve`);
+//! - `GET /api/models/{id}/commits/{rev}` (also datasets): the commit history, newest first, in pages
+//!   of `limit` (default [`COMMITS_PAGE`]) linked by `Link: <...>; rel="next"`; a repo given
+//!   [`RepoSpec::commit`]s answers `/revision/{sha}` with its state at that commit.
 //!
 //! Every answer has `X-Request-Id`; successful ones an `ETag` (honouring `If-None-Match`). Errors use
 //! the Hub's conventions (`X-Error-Code`, `X-Error-Message`, `{"error": ...}`), and [`Fault`]s can be
@@ -57,11 +60,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-pub use api::{DATASET_EXPAND, DEFAULT_LIMIT, MAX_LIMIT, MODEL_EXPAND};
+pub use api::{COMMITS_PAGE, DATASET_EXPAND, DEFAULT_LIMIT, MAX_LIMIT, MODEL_EXPAND};
 pub use fault::Fault;
 pub use fixtures::{fixtures_dir, FixtureCounts, FixtureError};
 pub use record::RequestRecord;
-pub use repo::{default_object_id, default_sha, is_repo_id, RepoKind, RepoSpec, RELATIONS};
+pub use repo::{
+    default_object_id, default_sha, is_repo_id, CommitSpec, RepoKind, RepoSpec, RELATIONS,
+};
 
 use fault::FaultTarget;
 use server::{lock, Shared};
@@ -140,6 +145,17 @@ impl FakeHub {
         store.insert(kind, &id, info);
         let repo = store.repos_mut(kind).get_mut(&id).expect("just inserted");
         repo.revisions.extend(spec.revisions().iter().cloned());
+        repo.commits = spec
+            .commits()
+            .iter()
+            .rev()
+            .map(|c| store::StoredCommit {
+                sha: c.sha.clone(),
+                date: c.date.clone(),
+                title: c.title.clone(),
+                info: spec.to_json_at(c),
+            })
+            .collect();
         store
             .files
             .insert((kind, id.clone(), "README.md".into()), readme);

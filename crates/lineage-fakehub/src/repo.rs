@@ -316,6 +316,23 @@ pub struct RepoSpec {
     crlf: bool,
     files: Vec<(String, String)>,
     revisions: Vec<String>,
+    commits: Vec<CommitSpec>,
+}
+
+/// One commit of a repo's history: when, what it was called, and the card metadata at that commit.
+///
+/// The fake Hub serves these, newest first, from `GET /api/{models,datasets}/{id}/commits/{rev}` and
+/// answers `GET /api/{models,datasets}/{id}/revision/{sha}` with the repo as it was at the commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitSpec {
+    /// The commit id (40 hex digits).
+    pub sha: String,
+    /// RFC 3339 date-time of the commit (`2023-05-31T10:00:00.000Z`).
+    pub date: String,
+    /// The commit title (first line of the message).
+    pub title: String,
+    /// The card metadata (`cardData`) at this commit.
+    pub card: Map<String, Value>,
 }
 
 impl RepoSpec {
@@ -333,6 +350,7 @@ impl RepoSpec {
             crlf: false,
             files: Vec::new(),
             revisions: Vec::new(),
+            commits: Vec::new(),
         }
     }
 
@@ -545,6 +563,49 @@ impl RepoSpec {
         self
     }
 
+    /// Appends a commit (oldest first) whose card metadata is `card` (a JSON object of card fields).
+    ///
+    /// With commits, the repo's `sha` is the newest commit's, its `createdAt` the oldest commit's date
+    /// and its `lastModified` the newest's, unless set with [`RepoSpec::field`] or [`RepoSpec::sha`].
+    /// The current card stays the spec's own: give the newest commit the same card. A repo without
+    /// commits has one, dated `createdAt`, holding its current card. The sha is derived from the id
+    /// and the commit's position, stable across runs.
+    ///
+    /// # Panics
+    /// If `card` is not a JSON object.
+    pub fn commit(mut self, date: &str, title: &str, card: Value) -> Self {
+        let Value::Object(card) = card else {
+            panic!("the card of a commit must be a JSON object");
+        };
+        let sha = stable_hex(&format!("{}#{}", self.id, self.commits.len()), "commit", 40);
+        self.commits.push(CommitSpec {
+            sha,
+            date: date.to_string(),
+            title: title.to_string(),
+            card,
+        });
+        self
+    }
+
+    /// The commits given with [`RepoSpec::commit`], oldest first.
+    pub fn commits(&self) -> &[CommitSpec] {
+        &self.commits
+    }
+
+    /// The full API response of the repo as it was at `commit`: its card, sha and `lastModified`.
+    pub fn to_json_at(&self, commit: &CommitSpec) -> Value {
+        let created = self.to_json()["createdAt"].clone();
+        let mut at = self.clone();
+        at.card = commit.card.clone();
+        at.commits.clear();
+        at.fields.remove("lastModified");
+        at.fields.remove("sha");
+        at.field("sha", json!(commit.sha))
+            .field("lastModified", json!(commit.date))
+            .field("createdAt", created)
+            .to_json()
+    }
+
     /// The card metadata as written (`cardData` when present).
     pub fn card(&self) -> &Map<String, Value> {
         &self.card
@@ -586,6 +647,11 @@ impl RepoSpec {
         }
         if self.card_data {
             m.insert("cardData".into(), Value::Object(self.card.clone()));
+        }
+        if let (Some(first), Some(last)) = (self.commits.first(), self.commits.last()) {
+            m.insert("sha".into(), json!(last.sha));
+            m.insert("createdAt".into(), json!(first.date));
+            m.insert("lastModified".into(), json!(last.date));
         }
         for (k, v) in &self.fields {
             m.insert(k.clone(), v.clone());

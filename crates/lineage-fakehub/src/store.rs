@@ -6,11 +6,22 @@ use serde_json::{Map, Value};
 
 use crate::repo::{RepoKind, RELATIONS};
 
-/// One repo: its full API JSON and the revisions it answers to besides `main`, `HEAD` and its sha.
+/// One repo: its full API JSON, the revisions it answers to besides `main`, `HEAD` and its sha, and
+/// its commit history (newest first; empty: one commit, the current state, dated `createdAt`).
 #[derive(Debug, Clone)]
 pub(crate) struct StoredRepo {
     pub info: Value,
     pub revisions: BTreeSet<String>,
+    pub commits: Vec<StoredCommit>,
+}
+
+/// A commit of a stored repo: its listing entry and the repo's API JSON at that commit.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredCommit {
+    pub sha: String,
+    pub date: String,
+    pub title: String,
+    pub info: Value,
 }
 
 impl StoredRepo {
@@ -40,7 +51,35 @@ impl StoredRepo {
     }
 
     pub fn knows_revision(&self, rev: &str) -> bool {
-        rev == "main" || rev == "HEAD" || rev == self.sha() || self.revisions.contains(rev)
+        rev == "main"
+            || rev == "HEAD"
+            || rev == self.sha()
+            || self.revisions.contains(rev)
+            || self.commits.iter().any(|c| c.sha == rev)
+    }
+
+    /// The commit history, newest first: the stored commits, or one commit holding the current state.
+    pub fn history(&self) -> Vec<StoredCommit> {
+        if !self.commits.is_empty() {
+            return self.commits.clone();
+        }
+        let date = self
+            .info
+            .get("createdAt")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        vec![StoredCommit {
+            sha: self.sha().to_string(),
+            date: date.to_string(),
+            title: "initial commit".into(),
+            info: self.info.clone(),
+        }]
+    }
+
+    /// The repo's API JSON at `rev`: a commit's when `rev` is one, else the current one.
+    pub fn info_at(&self, rev: Option<&str>) -> &Value {
+        rev.and_then(|r| self.commits.iter().find(|c| c.sha == r))
+            .map_or(&self.info, |c| &c.info)
     }
 }
 
@@ -80,11 +119,19 @@ impl Store {
         self.repos(kind).get(id)
     }
 
-    /// Stores a repo, replacing any previous one with that id (its extra revisions are kept).
+    /// Stores a repo, replacing any previous one with that id (its extra revisions are kept, its
+    /// commits are not).
     pub fn insert(&mut self, kind: RepoKind, id: &str, info: Value) {
         let repos = self.repos_mut(kind);
         let revisions = repos.remove(id).map(|r| r.revisions).unwrap_or_default();
-        repos.insert(id.to_string(), StoredRepo { info, revisions });
+        repos.insert(
+            id.to_string(),
+            StoredRepo {
+                info,
+                revisions,
+                commits: Vec::new(),
+            },
+        );
     }
 
     /// `childrenModelCount`: models that name `id` as base, per relation, from their tags.

@@ -1,6 +1,7 @@
 //! End-to-end tests of the server over real loopback sockets.
 
 mod client;
+mod commits;
 mod fixtures;
 
 use std::collections::HashSet;

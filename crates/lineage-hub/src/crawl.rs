@@ -6,7 +6,7 @@
 //! that turn card fields into edges are pure and live in [`lineage_core::card`]. Per-repository
 //! failures never stop a crawl: they become a [`Resolution`] on the node (fail closed).
 
-mod fetch;
+pub(crate) mod fetch;
 mod schedule;
 
 use crate::error::HubError;
@@ -58,6 +58,9 @@ pub struct CrawlRequest {
     pub max_nodes: Option<usize>,
     /// Who hears about progress, rate-limit waits and warnings; `None` reports nothing.
     pub observer: Option<Arc<dyn Observer>>,
+    /// `--as-of`: read every repo at its last commit at or before this date (see [`crate::history`]);
+    /// listed children created after it are left out.
+    pub as_of: Option<lineage_core::history::AsOf>,
 }
 
 impl CrawlRequest {
@@ -69,6 +72,7 @@ impl CrawlRequest {
             depth: None,
             max_nodes: None,
             observer: None,
+            as_of: None,
         }
     }
 }

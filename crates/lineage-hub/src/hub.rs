@@ -16,6 +16,7 @@ pub(crate) const MODEL_EXPAND: &[&str] = &[
     "baseModels",
     "cardData",
     "config",
+    "createdAt",
     "disabled",
     "gated",
     "library_name",
@@ -24,9 +25,11 @@ pub(crate) const MODEL_EXPAND: &[&str] = &[
     "tags",
 ];
 /// `expand` values asked for on a dataset (no `baseModels` for datasets).
-pub(crate) const DATASET_EXPAND: &[&str] = &["cardData", "disabled", "gated", "sha", "tags"];
+pub(crate) const DATASET_EXPAND: &[&str] =
+    &["cardData", "createdAt", "disabled", "gated", "sha", "tags"];
 /// `expand` values of listing items (`baseModels` is refused on listings; tags carry the relation).
-pub(crate) const LIST_EXPAND: &[&str] = &["cardData", "disabled", "gated", "sha", "tags"];
+pub(crate) const LIST_EXPAND: &[&str] =
+    &["cardData", "createdAt", "disabled", "gated", "sha", "tags"];
 /// Listing page size.
 pub(crate) const LIST_LIMIT: usize = 500;
 
@@ -189,7 +192,7 @@ impl Inner {
         u
     }
 
-    fn url_with(&self, segs: &[&str]) -> Url {
+    pub(crate) fn url_with(&self, segs: &[&str]) -> Url {
         let mut u = self.settings.endpoint.clone();
         if let Ok(mut path) = u.path_segments_mut() {
             path.pop_if_empty();
@@ -243,6 +246,16 @@ impl Inner {
     /// GETs `url` through the cache. `json`: the body must parse as JSON to count as complete.
     /// `observer` hears whether the answer came from the cache or the network, and of rate-limit waits.
     pub async fn get(&self, url: &Url, json: bool, observer: &dyn Observer) -> Got {
+        self.get_as(url, json, false, observer).await
+    }
+
+    /// GETs an answer that can never change (the repo at a commit sha): a cached 200 is used
+    /// whatever its age and even with `--refresh`, so it is fetched once, ever.
+    pub async fn get_immutable(&self, url: &Url, observer: &dyn Observer) -> Got {
+        self.get_as(url, true, true, observer).await
+    }
+
+    async fn get_as(&self, url: &Url, json: bool, immutable: bool, observer: &dyn Observer) -> Got {
         let key = url.as_str();
         let entry = match self.cache.get(key) {
             Ok(e) => e,
@@ -258,12 +271,14 @@ impl Inner {
                     observer.event(&Event::Cached {
                         url: url.to_string(),
                     });
-                    let stale = (!e.is_fresh(self.settings.ttl, cache::now())).then(|| {
-                        Fallback::StaleCache {
-                            fetched_at: e.fetched_at,
-                            why: "offline mode: the Hub was not asked".into(),
-                        }
-                    });
+                    let forever = immutable && e.status == 200;
+                    let stale =
+                        (!forever && !e.is_fresh(self.settings.ttl, cache::now())).then(|| {
+                            Fallback::StaleCache {
+                                fetched_at: e.fetched_at,
+                                why: "offline mode: the Hub was not asked".into(),
+                            }
+                        });
                     from_entry(e).with_stale(stale)
                 }
                 None => Got::Failed(
@@ -275,7 +290,12 @@ impl Inner {
         if let Some(e) = &entry {
             // An anonymous refusal says nothing about what the token now sent would be shown.
             let anonymous_refusal = e.status >= 400 && !e.authed && self.client.has_token();
-            if !self.settings.refresh && !anonymous_refusal && e.is_fresh(self.settings.ttl, now) {
+            let forever = immutable && e.status == 200;
+            if forever
+                || (!self.settings.refresh
+                    && !anonymous_refusal
+                    && e.is_fresh(self.settings.ttl, now))
+            {
                 self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
                 observer.event(&Event::Cached {
                     url: url.to_string(),
@@ -426,7 +446,7 @@ mod tests {
         let i = &h.inner;
         assert_eq!(
             i.api_url(&NodeKey::model("org/name"), Some("refs/pr/1")).as_str(),
-            "https://huggingface.co/api/models/org/name/revision/refs%2Fpr%2F1?expand=baseModels&expand=cardData&expand=config&expand=disabled&expand=gated&expand=library_name&expand=sha&expand=siblings&expand=tags"
+            "https://huggingface.co/api/models/org/name/revision/refs%2Fpr%2F1?expand=baseModels&expand=cardData&expand=config&expand=createdAt&expand=disabled&expand=gated&expand=library_name&expand=sha&expand=siblings&expand=tags"
         );
         assert_eq!(
             i.readme_url(&NodeKey::dataset("a/b"), "abc").as_str(),

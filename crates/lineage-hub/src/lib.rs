@@ -41,6 +41,7 @@ pub use lineage_core::card;
 mod client;
 pub mod crawl;
 pub mod error;
+pub mod history;
 mod hub;
 mod license_file;
 pub mod local;

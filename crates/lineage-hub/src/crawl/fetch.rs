@@ -4,6 +4,7 @@
 use crate::card::{self, HubFacts};
 use crate::hub::{Got, Inner};
 use crate::observe::Observer;
+use lineage_core::history::{AsOf, Moment};
 use lineage_core::recognize::Inference;
 use lineage_core::{Declared, Fallback, NodeKey, Relation, RepoKind, Resolution};
 use serde_json::{Map, Value};
@@ -16,7 +17,7 @@ pub(super) enum Job {
     Repo {
         key: NodeKey,
         revision: Option<String>,
-        listed: Option<Listed>,
+        listed: Option<Box<Listed>>,
     },
     /// One page of a node's children.
     List { parent: NodeKey, url: Url },
@@ -35,6 +36,8 @@ pub(super) enum RepoOutcome {
         fallback: Option<Fallback>,
         /// What the repo's files say beyond the card (issue #10; empty with `--no-infer`).
         inferred: Box<Inference>,
+        /// The Hub's `createdAt`.
+        created_at: Option<String>,
     },
     Renamed(NodeKey),
     Failed {
@@ -77,18 +80,38 @@ pub(super) enum Done {
     List(ListOutcome),
 }
 
-pub(super) async fn run_job(inner: &Inner, job: &Job, observer: &dyn Observer) -> Done {
+pub(super) async fn run_job(
+    inner: &Inner,
+    job: &Job,
+    as_of: Option<&AsOf>,
+    observer: &dyn Observer,
+) -> Done {
     match job {
         Job::Repo {
             key,
             revision,
             listed,
         } => {
-            Done::Repo(fetch_repo(inner, key, revision.as_deref(), listed.clone(), observer).await)
+            // Hook (issue #12): `--as-of` reads the repo at its last commit at or before the date.
+            if let (Some(as_of), None) = (as_of, revision) {
+                return Done::Repo(match inner.revision_as_of(key, as_of, observer).await {
+                    Ok((sha, fallback)) => {
+                        let mut outcome = fetch_repo(inner, key, Some(&sha), None, observer).await;
+                        if let RepoOutcome::Card { fallback: f, .. } = &mut outcome {
+                            *f = f.take().or(Some(fallback));
+                        }
+                        outcome
+                    }
+                    Err(resolution) => RepoOutcome::failed(resolution),
+                });
+            }
+            let listed = listed.as_deref().cloned();
+            Done::Repo(fetch_repo(inner, key, revision.as_deref(), listed, observer).await)
         }
         Job::List { parent, url } => {
             // Hook: a finished sync covering this parent answers its first page without the Hub.
-            if *url == inner.children_url(&listing_filter(parent)) {
+            // (Not with `--as-of`: synced rows are today's and carry no creation date.)
+            if as_of.is_none() && *url == inner.children_url(&listing_filter(parent)) {
                 if let Some((children, stale)) = inner.synced_listing(parent) {
                     return Done::List(ListOutcome {
                         children: children
@@ -103,7 +126,18 @@ pub(super) async fn run_job(inner: &Inner, job: &Job, observer: &dyn Observer) -
                     });
                 }
             }
-            Done::List(fetch_list(inner, url, observer).await)
+            let mut page = fetch_list(inner, url, observer).await;
+            // `--as-of`: the listing is today's; children created after the date did not exist.
+            if let Some(as_of) = as_of {
+                page.children.retain(|(_, l)| {
+                    l.facts
+                        .created_at
+                        .as_deref()
+                        .and_then(|c| Moment::parse(c).ok())
+                        .is_none_or(|c| c <= as_of.moment)
+                });
+            }
+            Done::List(page)
         }
     }
 }
@@ -138,7 +172,15 @@ async fn fetch_repo(
         Some(l) => l,
         None => {
             let url = inner.api_url(key, revision);
-            match inner.get(&url, true, observer).await {
+            // A commit sha names an answer that never changes: cached for good (issue #12).
+            let by_sha =
+                revision.is_some_and(|r| r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()));
+            let got = if by_sha {
+                inner.get_immutable(&url, observer).await
+            } else {
+                inner.get(&url, true, observer).await
+            };
+            match got {
                 Got::Ok { body, stale, .. } => match serde_json::from_slice::<Value>(&body) {
                     Ok(v) => Listed {
                         facts: HubFacts::from_api(&v),
@@ -248,11 +290,12 @@ pub(super) fn outcome_from_facts(
         gated: facts.gated,
         fallback,
         inferred: Box::default(),
+        created_at: facts.created_at,
     }
 }
 
 /// What a refusal means for the repo.
-fn refusal(status: u16, code: Option<&str>, message: &str) -> Resolution {
+pub(crate) fn refusal(status: u16, code: Option<&str>, message: &str) -> Resolution {
     match status {
         404 => Resolution::NotFound,
         401 if message.contains("Invalid credentials") => Resolution::Unreachable {

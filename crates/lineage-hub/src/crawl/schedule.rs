@@ -13,8 +13,9 @@ use crate::hub::Inner;
 use crate::local;
 use crate::observe::{Event, Observer};
 use crate::target::Target;
+use lineage_core::history::AsOf;
 use lineage_core::{
-    Clarifications, Graph, Node, NodeIndex, NodeKey, Relation, RepoKind, Resolution,
+    Clarifications, Fallback, Graph, Node, NodeIndex, NodeKey, Relation, RepoKind, Resolution,
 };
 use serde_json::Map;
 use std::collections::{HashMap, VecDeque};
@@ -96,6 +97,8 @@ impl State {
 
 pub(super) struct Crawler<'a> {
     inner: Arc<Inner>,
+    /// `--as-of` (issue #12): every repo is read at its last commit at or before it.
+    as_of: Option<AsOf>,
     clarify: &'a Clarifications,
     direction: Direction,
     depth: Option<usize>,
@@ -133,6 +136,7 @@ impl<'a> Crawler<'a> {
         let settings = &inner.settings;
         Crawler {
             inner: Arc::clone(inner),
+            as_of: req.as_of.clone(),
             clarify,
             direction: req.direction,
             depth: req.depth.or(settings.max_depth),
@@ -264,7 +268,9 @@ impl<'a> Crawler<'a> {
         }
         self.scheduled += 1;
         st.status = Status::InFlight;
-        match st.prefetched.take() {
+        // A listing item is today's card: with `--as-of` the repo is read at the date instead.
+        let prefetched = st.prefetched.take().filter(|_| self.as_of.is_none());
+        match prefetched {
             Some(l) if l.facts.card_data.is_some() => {
                 self.from_listing += 1;
                 let outcome = outcome_from_facts(l.facts, Map::new(), l.stale);
@@ -273,7 +279,7 @@ impl<'a> Crawler<'a> {
             listed => self.queue.push_back(Job::Repo {
                 key: key.clone(),
                 revision: st.revision.clone(),
-                listed,
+                listed: listed.map(Box::new),
             }),
         }
     }
@@ -295,8 +301,13 @@ impl<'a> Crawler<'a> {
                 gated,
                 fallback,
                 inferred,
+                created_at,
             } => {
-                if let Some(f) = &fallback {
+                // Reading as of a date is what was asked for, not a stand-in worth a warning.
+                if let Some(f) = fallback
+                    .as_ref()
+                    .filter(|f| !matches!(f, Fallback::AsOf { .. }))
+                {
                     self.observer.event(&Event::Warning {
                         message: format!("{key}: {}", f.describe()),
                     });
@@ -305,6 +316,7 @@ impl<'a> Crawler<'a> {
                 node.revision = sha;
                 node.gated = gated;
                 node.fallback = fallback;
+                node.created_at = created_at;
                 self.clarify.apply(&mut node);
                 // Catalog and policy facts first: inference fills only what they left open.
                 inferred.apply(&mut node);
@@ -631,8 +643,10 @@ impl<'a> Crawler<'a> {
                 let inner = Arc::clone(&self.inner);
                 let observer = Arc::clone(&self.observer);
                 let task_job = job.clone();
-                let handle =
-                    tasks.spawn(async move { run_job(&inner, &task_job, &*observer).await });
+                let as_of = self.as_of.clone();
+                let handle = tasks.spawn(async move {
+                    run_job(&inner, &task_job, as_of.as_ref(), &*observer).await
+                });
                 running.insert(handle.id(), job);
             }
             self.in_flight = tasks.len();
