@@ -218,9 +218,13 @@ pub fn output_terms(
 /// a generator upstream (of a dataset it derives from) already brings its output terms.
 pub fn synthetic_advisory(graph: &Graph, ix: NodeIndex) -> Option<Term> {
     let node = graph.node(ix);
+    // Cheap checks first: this runs for every node of a million-node audit.
+    if node.key.kind != RepoKind::Dataset || !node.declared.synthetic {
+        return None;
+    }
     let named = !node.declared.generated_by.is_empty()
         || graph.parents(ix).any(|(_, r)| r == Relation::GeneratedBy);
-    (node.key.kind == RepoKind::Dataset && node.declared.synthetic && !named).then(|| {
+    (!named).then(|| {
         Term::OutputTerms {
             provider: "unnamed generator".into(),
             text: "the card marks the data synthetic but names no generator, whose output terms may bind models trained on it".into(),
