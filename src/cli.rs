@@ -163,8 +163,10 @@ async fn graph(g: &Global, kb: KnowledgeBase, a: &GraphArgs) -> Result<ExitCode>
         GraphFormat::Mermaid => export::mermaid(&view),
         GraphFormat::Tree => export::tree(&view),
         GraphFormat::Json => render::json(&export::json(&view)),
-        GraphFormat::Cyclonedx => render::document(|info| export::cyclonedx(&view, info))?,
-        GraphFormat::Spdx => render::document(|info| export::spdx(&view, info))?,
+        GraphFormat::Cyclonedx => {
+            render::document(Vec::new(), |info| export::cyclonedx(&view, info))?
+        }
+        GraphFormat::Spdx => render::document(Vec::new(), |info| export::spdx(&view, info))?,
         GraphFormat::Svg => render::svg(&view, a.renderer)?,
     };
     Out::open(a.output.as_deref())?.write(&text)?;
@@ -190,10 +192,20 @@ async fn check(g: &Global, kb: KnowledgeBase, a: &CheckArgs) -> Result<ExitCode>
         CheckFormat::Cyclonedx | CheckFormat::Spdx => {
             // One document: the models and their whole ancestry, each model a root.
             let view = trace.view();
+            // With a policy file, its decision on each model travels in the document.
+            let decisions = match g.policy {
+                Some(_) => trace
+                    .roots()
+                    .iter()
+                    .zip(&assessments)
+                    .map(|(&ix, (_, o))| (trace.graph().node(ix).key.clone(), o.clone()))
+                    .collect(),
+                None => Vec::new(),
+            };
             if a.format == CheckFormat::Cyclonedx {
-                render::document(|info| export::cyclonedx(&view, info))?
+                render::document(decisions, |info| export::cyclonedx(&view, info))?
             } else {
-                render::document(|info| export::spdx(&view, info))?
+                render::document(decisions, |info| export::spdx(&view, info))?
             }
         }
         CheckFormat::Json => {

@@ -178,3 +178,145 @@ fn a_token_echoed_by_a_spoofed_endpoint_is_not_shown() {
         assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
     }
 }
+
+/// Every file under `dir` (the cache), read as bytes: whether any contains `needle`.
+fn any_file_contains(dir: &std::path::Path, needle: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        if p.is_dir() {
+            any_file_contains(&p, needle)
+        } else {
+            std::fs::read(&p).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+        }
+    })
+}
+
+/// Credentials in a base URL (`--endpoint`, `HF_ENDPOINT`) or in a MODEL URL are refused with a clear
+/// error that never repeats them, and nothing is fetched or cached.
+#[test]
+fn credentials_in_urls_are_refused_and_never_repeated() {
+    const SECRET: &str = "hf_UrlSecret42";
+    let env = Env::empty();
+    env.hub.add(RepoSpec::model("org/name").license("mit"));
+    let host = env.hub.url().trim_start_matches("http://").to_string();
+    let with_creds = format!("http://user:{SECRET}@{host}");
+    let bare = || {
+        let mut c = assert_cmd::Command::cargo_bin("lineage").unwrap();
+        c.arg("--cache-dir")
+            .arg(env.cache_dir())
+            .env("HF_HOME", env.path("hf-home"))
+            .env("NO_COLOR", "1")
+            .env_remove("HF_TOKEN")
+            .env_remove("HF_ENDPOINT");
+        c
+    };
+    let mut runs = Vec::new();
+    for format in ["text", "json", "spdx"] {
+        let mut c = bare();
+        c.args([
+            "--endpoint",
+            &with_creds,
+            "check",
+            "org/name",
+            "--format",
+            format,
+        ]);
+        runs.push(("--endpoint", crate::util::run(c)));
+        let mut c = bare();
+        c.env("HF_ENDPOINT", &with_creds)
+            .args(["check", "org/name", "--format", format]);
+        runs.push(("HF_ENDPOINT", crate::util::run(c)));
+        // A MODEL URL with credentials, on the Hub's host and on the configured endpoint's.
+        for model in [
+            format!("https://user:{SECRET}@huggingface.co/org/name"),
+            format!("{with_creds}/org/name"),
+            format!("https://{SECRET}@[broken/org/name"),
+        ] {
+            runs.push(("MODEL", env.run(&["check", &model, "--format", format])));
+        }
+    }
+    for (what, (code, out, err)) in &runs {
+        assert_eq!(*code, 2, "{what}: {out}{err}");
+        assert!(out.is_empty(), "{what}: {out}");
+        assert!(err.contains("credentials"), "{what}: {err}");
+        assert!(
+            !out.contains(SECRET) && !err.contains(SECRET),
+            "{what}: {err}"
+        );
+    }
+    assert_eq!(env.hub.request_count(), 0, "nothing may be fetched");
+    assert!(!any_file_contains(&env.cache_dir(), SECRET));
+    // The error names the endpoint's problem without the credentials.
+    assert!(
+        runs[0].1 .2.contains("<endpoint with credentials>"),
+        "{}",
+        runs[0].1 .2
+    );
+}
+
+/// A listing page of `n` children of `base`, the shape of the Hub's listing items, each card padded
+/// with `pad` bytes of description.
+fn listing_page(base: &str, n: usize, pad: usize) -> String {
+    let pad = "x".repeat(pad);
+    let items: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"_id":"{i:024x}","id":"kids/m-{i:06}","tags":["base_model:finetune:{base}","base_model:{base}","license:mit"],"cardData":{{"license":"mit","base_model":"{base}","description":"{pad}"}},"sha":"{i:040x}","lastModified":"2024-06-01T12:00:00.000Z"}}"#
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(","))
+}
+
+/// A hostile endpoint answers the first listing page with 100,000 entries (the crawler asked for
+/// 500): `descendants` reads the 500 asked for and says the listing is incomplete; a page larger than
+/// the client's body bound (32 MiB) is refused with a clear message. Either way the answer comes in
+/// bounded time, and memory is bounded by the body bound.
+/// The first page of big/base's children, as the crawler asks for it.
+const BIG_LISTING: &str = "/api/models?filter=base_model%3Abig%2Fbase";
+
+#[test]
+fn a_listing_page_of_100_000_entries_is_bounded() {
+    let env = Env::empty();
+    env.hub.add(RepoSpec::model("big/base").license("mit"));
+    let page = listing_page("big/base", 100_000, 0);
+    assert!(page.len() > 10 * 1024 * 1024, "{}", page.len());
+    let _f = env
+        .hub
+        .fault(BIG_LISTING, Fault::JsonBody(page.as_str().into()));
+    let started = std::time::Instant::now();
+    let (code, out, err) = env.run(&["descendants", "big/base", "--format", "json"]);
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{err}");
+    let found = json(&out).as_array().unwrap().clone();
+    assert_eq!(
+        found.len(),
+        500,
+        "the page is read as far as the limit asked for"
+    );
+    assert!(found.iter().all(|d| d["commercial"] == "permitted"));
+    assert!(
+        err.contains("a listing page had 100000 entries, more than the 500 asked for"),
+        "{err}"
+    );
+    // One request for the page; the 500 children came with their cards (no fetch of their own).
+    assert_eq!(env.hub.requests_for(BIG_LISTING).len(), 1);
+    assert!(env.hub.requests_for("/api/models/kids/").is_empty());
+    assert!(took < std::time::Duration::from_secs(120), "{took:?}");
+
+    // Past the body bound: refused, never buffered whole.
+    let env = Env::empty();
+    env.hub.add(RepoSpec::model("big/base").license("mit"));
+    let big = listing_page("big/base", 100_000, 300);
+    assert!(big.len() > 32 * 1024 * 1024, "{}", big.len());
+    let _f = env
+        .hub
+        .fault(BIG_LISTING, Fault::JsonBody(big.as_str().into()));
+    let (code, out, err) = env.run(&["descendants", "big/base", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out), serde_json::json!([]));
+    assert!(err.contains("larger than 32 MiB"), "{err}");
+}

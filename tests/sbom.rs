@@ -1,5 +1,5 @@
-//! Bills of materials (CycloneDX 1.6 validated against the official schema, SPDX 3.0.1 checked against
-//! the specification's classes, properties and vocabularies) and SVG pictures drawn without Graphviz.
+//! Bills of materials (CycloneDX 1.6 and SPDX 3.0.1 validated against the official schemas, SPDX also
+//! checked against the specification's required properties) and SVG pictures drawn without Graphviz.
 
 use crate::util::{json, run, Env};
 use lineage_fakehub::RepoSpec;
@@ -184,10 +184,34 @@ fn spdx_classes() -> BTreeMap<&'static str, (Vec<&'static str>, Vec<&'static str
         ("SoftwareAgent", with(&[], &[])),
         ("Organization", with(&[], &[])),
         ("Tool", with(&[], &[])),
-        ("ai_AIPackage", with(&[&artifact, &package, &ai], &[])),
+        // Required (minCount 1) by the AI profile's AIPackage: suppliedBy, downloadLocation,
+        // packageVersion, primaryPurpose, releaseTime; by the Dataset profile's DatasetPackage:
+        // builtTime, originatedBy (exactly one), releaseTime, downloadLocation, primaryPurpose,
+        // datasetType. `releaseTime`/`builtTime` are checked in `assert_valid_spdx` (they may be
+        // unknown, and then the package says so).
+        (
+            "ai_AIPackage",
+            with(
+                &[&artifact, &package, &ai],
+                &[
+                    "suppliedBy",
+                    "software_downloadLocation",
+                    "software_packageVersion",
+                    "software_primaryPurpose",
+                ],
+            ),
+        ),
         (
             "dataset_DatasetPackage",
-            with(&[&artifact, &package, &dataset], &["dataset_datasetType"]),
+            with(
+                &[&artifact, &package, &dataset],
+                &[
+                    "originatedBy",
+                    "software_downloadLocation",
+                    "software_primaryPurpose",
+                    "dataset_datasetType",
+                ],
+            ),
         ),
         (
             "Relationship",
@@ -258,10 +282,71 @@ const RELATIONSHIP_TYPES: &[&str] = &[
     "other",
 ];
 
+/// The errors of an SPDX document against the official SPDX 3.0.1 JSON schema (vendored; draft
+/// 2020-12), at most 20.
+fn spdx_schema_errors(doc: &Value) -> Vec<String> {
+    let schema: Value =
+        serde_json::from_str(include_str!("schemas/spdx-3.0.1/spdx-json-schema.json")).unwrap();
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&schema)
+        .expect("the vendored SPDX schema compiles");
+    validator
+        .iter_errors(doc)
+        .take(20)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
+
+fn assert_spdx_schema(doc: &Value) {
+    let errors = spdx_schema_errors(doc);
+    assert!(errors.is_empty(), "{errors:#?}\n{doc:#}");
+}
+
+/// The schema is not vacuous: a wrong property name, a value outside a vocabulary, a date with
+/// fractions or a missing required property each make the document invalid.
+#[test]
+fn the_spdx_schema_rejects_what_the_spec_forbids() {
+    let env = env_with_gguf_chain();
+    let (_, out, _) = env.run(&["check", GGUF, "--format", "spdx"]);
+    let doc = json(&out);
+    assert_spdx_schema(&doc);
+    let package = |d: &mut Value| -> usize {
+        d["@graph"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|e| e["type"] == "ai_AIPackage")
+            .unwrap()
+    };
+    type Mutation = (&'static str, fn(&mut Value));
+    let mutations: [Mutation; 4] = [
+        ("unknown property", |p| {
+            p["releaseDate"] = "2024-06-01T12:00:00Z".into()
+        }),
+        ("purpose outside the vocabulary", |p| {
+            p["software_primaryPurpose"] = "weights".into()
+        }),
+        ("date with fractions", |p| {
+            p["releaseTime"] = "2024-06-01T12:00:00.000Z".into()
+        }),
+        ("no creation info", |p| {
+            p.as_object_mut().unwrap().remove("creationInfo");
+        }),
+    ];
+    for (what, mutate) in mutations {
+        let mut d = doc.clone();
+        let i = package(&mut d);
+        mutate(&mut d["@graph"][i]);
+        assert!(!spdx_schema_errors(&d).is_empty(), "{what} was accepted");
+    }
+}
+
 /// Checks an SPDX 3.0.1 JSON-LD document against the specification: the context, known classes with
 /// only their properties and all the required ones, ids that are IRIs and unique, every reference
 /// resolving, the creation time's form, and values from the vocabularies.
 pub(crate) fn assert_valid_spdx(doc: &Value) {
+    assert_spdx_schema(doc);
     assert_eq!(
         doc["@context"],
         "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
@@ -342,13 +427,39 @@ pub(crate) fn assert_valid_spdx(doc: &Value) {
             "Annotation" => {
                 assert!(["review", "other"].contains(&e["annotationType"].as_str().unwrap()))
             }
-            "ai_AIPackage" => assert_eq!(e["software_primaryPurpose"], "model"),
+            "ai_AIPackage" => {
+                assert_eq!(e["software_primaryPurpose"], "model");
+                assert_release_time(e, &["releaseTime"]);
+            }
             "dataset_DatasetPackage" => {
                 assert_eq!(e["software_primaryPurpose"], "data");
                 assert_eq!(e["dataset_datasetType"], serde_json::json!(["noAssertion"]));
+                assert_eq!(many(&e["originatedBy"]).len(), 1, "{e}");
+                assert_release_time(e, &["releaseTime", "builtTime"]);
             }
             _ => {}
         }
+    }
+}
+
+/// A package's required dates are SPDX `DateTime`s (UTC, no fractions), or all absent with the
+/// package's comment saying they cannot be known.
+fn assert_release_time(e: &Value, keys: &[&str]) {
+    let present: Vec<&str> = keys.iter().filter_map(|k| e[*k].as_str()).collect();
+    if present.is_empty() {
+        assert_eq!(e["comment"], lineage::core::export::UNKNOWN_TIME, "{e}");
+        return;
+    }
+    assert_eq!(present.len(), keys.len(), "{e}");
+    for t in present {
+        let b = t.as_bytes();
+        assert!(
+            t.len() == 20
+                && b[10] == b'T'
+                && t.ends_with('Z')
+                && t.chars().filter(char::is_ascii_digit).count() == 14,
+            "not an SPDX DateTime: {t}"
+        );
     }
 }
 
@@ -743,4 +854,71 @@ fn svg_with_graphviz_when_installed() {
             .any(|t| t.contains("quant-shop/gpt2-alpaca-GGUF") && t.contains("forbidden")),
         "{tooltips:?}"
     );
+}
+
+/// `check --policy` with a BOM format: the policy's decision travels in the document (and still sets
+/// the exit code); the fake Hub's dates become the packages' release times.
+#[test]
+fn policy_decision_and_release_times_are_in_the_bom() {
+    let env = env_with_gguf_chain();
+    let policy = env.write(
+        "lineage.toml",
+        "[verdicts]\nallow = [\"permitted\", \"conditional\"]\n",
+    );
+    let mut c = env.cmd();
+    c.args(["check", GGUF, "--format", "cyclonedx", "--policy"])
+        .arg(&policy);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 1, "a CC BY-NC dataset upstream: denied\n{err}");
+    let doc = json(&out);
+    assert_valid_cyclonedx(&doc);
+    let gguf = component(&doc, &format!("model:{GGUF}"));
+    assert_eq!(prop(gguf, "lineage:policy"), ["denied"]);
+    let rules = prop(gguf, "lineage:policy-rule");
+    assert!(rules.iter().any(|r| r.contains("forbidden")), "{rules:?}");
+    // Only the models asked about carry a decision.
+    assert!(prop(
+        component(&doc, "model:open-tuners/gpt2-alpaca"),
+        "lineage:policy"
+    )
+    .is_empty());
+
+    let mut c = env.cmd();
+    c.args(["check", GGUF, "--format", "spdx", "--policy"])
+        .arg(&policy);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 1);
+    let doc = json(&out);
+    assert_valid_spdx(&doc);
+    let graph = doc["@graph"].as_array().unwrap();
+    let pkg = graph
+        .iter()
+        .find(|e| e["name"] == GGUF && e["type"] == "ai_AIPackage")
+        .unwrap();
+    let ann = graph
+        .iter()
+        .find(|e| e["type"] == "Annotation" && e["subject"] == pkg["spdxId"])
+        .unwrap();
+    assert!(
+        ann["statement"]
+            .as_str()
+            .unwrap()
+            .contains("\nlineage:policy=denied\n"),
+        "{ann}"
+    );
+    // Fake Hub repos carry its default `lastModified`, as the real Hub's answers do.
+    assert_eq!(pkg["releaseTime"], "2024-06-01T12:00:00Z");
+    let alpaca = graph
+        .iter()
+        .find(|e| e["name"] == "tatsu-lab/alpaca")
+        .unwrap();
+    assert_eq!(alpaca["builtTime"], alpaca["releaseTime"]);
+
+    // Without a policy file nothing is recorded.
+    let (_, out, _) = env.run(&["check", GGUF, "--format", "cyclonedx"]);
+    assert!(prop(
+        component(&json(&out), &format!("model:{GGUF}")),
+        "lineage:policy"
+    )
+    .is_empty());
 }

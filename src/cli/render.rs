@@ -4,7 +4,8 @@ use super::args::Renderer;
 use anyhow::{Context, Result};
 use lineage::core::catalog::CatalogEntry;
 use lineage::core::export::{self, DocInfo, View};
-use lineage::core::LicenseEntry;
+use lineage::core::policy::PolicyOutcome;
+use lineage::core::{LicenseEntry, NodeKey};
 use lineage::Verdict;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -206,7 +207,13 @@ impl Out {
 /// With `SOURCE_DATE_EPOCH` set (reproducible-builds.org), the time is that instant and the serial a
 /// name-based UUID (v5) of a first rendering without one, so the same lineage gives the same bytes;
 /// otherwise the time is now and the serial a random UUID (v4).
-pub fn document(render: impl Fn(&DocInfo) -> serde_json::Value) -> Result<String> {
+///
+/// `policy` holds the policy file's decision on each model asked about (`check --policy`), recorded in
+/// the document as `lineage:policy` properties.
+pub fn document(
+    policy: Vec<(NodeKey, PolicyOutcome)>,
+    render: impl Fn(&DocInfo) -> serde_json::Value,
+) -> Result<String> {
     let epoch = match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(v) if !v.trim().is_empty() => Some(v.trim().parse::<i64>().with_context(|| {
             format!("SOURCE_DATE_EPOCH must be whole seconds since 1970, not {v:?}")
@@ -224,6 +231,7 @@ pub fn document(render: impl Fn(&DocInfo) -> serde_json::Value) -> Result<String
         timestamp: export::rfc3339(secs),
         serial: None,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        policy,
     };
     let serial = if epoch.is_some() {
         let first = serde_json::to_string(&render(&info))?;

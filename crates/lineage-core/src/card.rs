@@ -32,6 +32,8 @@ pub struct HubFacts {
     pub disabled: bool,
     /// `createdAt` (RFC 3339): when the repo was created, i.e. its first commit.
     pub created_at: Option<String>,
+    /// `lastModified` (RFC 3339, as the Hub wrote it): when the commit the answer describes was made.
+    pub last_modified: Option<String>,
     /// File names (`siblings`), `config.quantization_config.quant_method` and `library_name` plus tags:
     /// evidence of what the repo is when the card does not say (absent from listing items).
     pub files: RepoFiles,
@@ -56,6 +58,10 @@ impl HubFacts {
             disabled: v.get("disabled").and_then(Value::as_bool).unwrap_or(false),
             created_at: v
                 .get("createdAt")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            last_modified: v
+                .get("lastModified")
                 .and_then(Value::as_str)
                 .map(str::to_string),
             ..HubFacts::default()
@@ -115,6 +121,45 @@ impl HubFacts {
         }
         f
     }
+}
+
+/// A Hub date (`2024-02-19T11:06:12.000Z`) as RFC 3339 UTC without fractions
+/// (`2024-02-19T11:06:12Z`), the form SPDX 3 `DateTime` requires; `None` for anything else (another
+/// offset, a malformed or hostile string), so a date is either well-formed or absent.
+pub fn hub_time(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let shape = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if !shape {
+        return None;
+    }
+    let rest = &s[19..];
+    let rest = match rest.strip_prefix('.') {
+        Some(f) => f.trim_start_matches(|c: char| c.is_ascii_digit()),
+        None => rest,
+    };
+    if !matches!(rest, "Z" | "+00:00") {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(99);
+    let valid = (1..=12).contains(&num(5..7))
+        && (1..=31).contains(&num(8..10))
+        && num(11..13) < 24
+        && num(14..16) < 60
+        && num(17..19) < 61;
+    valid.then(|| format!("{}Z", &s[..19]))
 }
 
 /// The file evidence of an API answer: `siblings[].rfilename`, the quantization method of `config`,
@@ -515,6 +560,44 @@ mod tests {
         assert_eq!(d.license, vec!["mit"]);
         let d = declared(&card(json!({"license_name": "my-license"})), &hub);
         assert!(d.license.is_empty());
+    }
+
+    #[test]
+    fn hub_dates_are_kept_and_normalised_or_dropped() {
+        // The recorded answer for google-bert/bert-base-uncased (hub-api.md §3.2).
+        let f = HubFacts::from_api(&json!({
+            "lastModified": "2024-02-19T11:06:12.000Z",
+            "createdAt": "2022-03-02T23:29:04.000Z",
+        }));
+        assert_eq!(f.last_modified.as_deref(), Some("2024-02-19T11:06:12.000Z"));
+        assert_eq!(f.created_at.as_deref(), Some("2022-03-02T23:29:04.000Z"));
+        assert_eq!(
+            f.last_modified.as_deref().and_then(hub_time).as_deref(),
+            Some("2024-02-19T11:06:12Z")
+        );
+        assert_eq!(
+            hub_time("2024-02-19T11:06:12+00:00").as_deref(),
+            Some("2024-02-19T11:06:12Z")
+        );
+        assert_eq!(
+            hub_time("2024-02-19T11:06:12Z").as_deref(),
+            Some("2024-02-19T11:06:12Z")
+        );
+        for bad in [
+            "",
+            "2024-02-19",
+            "2024-02-19T11:06:12",
+            "2024-02-19T11:06:12+02:00",
+            "2024-13-19T11:06:12Z",
+            "2024-02-19T25:06:12Z",
+            "2024-02-19T11:06:12.000Z\n<script>",
+            "２０２４-02-19T11:06:12Z",
+            "2024-02-19T11:06:12.Z9",
+        ] {
+            assert_eq!(hub_time(bad), None, "{bad:?}");
+        }
+        let f = HubFacts::from_api(&json!({"lastModified": 17, "createdAt": ["x"]}));
+        assert_eq!((f.last_modified, f.created_at), (None, None));
     }
 
     #[test]

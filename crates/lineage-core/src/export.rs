@@ -40,7 +40,7 @@ pub use dot::dot;
 pub use json::{check_json, json, CHECK_SCHEMA, GRAPH_SCHEMA};
 pub use mermaid::mermaid;
 pub use sbom::{rfc3339, DocInfo, HUB};
-pub use spdx::{spdx, NO_ASSERTION_LICENSE, SPDX_CONTEXT};
+pub use spdx::{spdx, NO_ASSERTION_LICENSE, SPDX_CONTEXT, UNKNOWN_TIME};
 #[cfg(feature = "svg")]
 pub use svg::svg;
 pub use text::{descendants, text};
@@ -619,6 +619,7 @@ mod tests {
             timestamp: rfc3339(1_700_000_000),
             serial: Some("de7d0830-0223-5864-bed3-2fc32cdf12bf".into()),
             tool_version: "0.1.0".into(),
+            policy: Vec::new(),
         };
         assert_json_snapshot!("cyclonedx", cyclonedx(&view, &info));
         assert_json_snapshot!("spdx", spdx(&view, &info));
@@ -781,6 +782,7 @@ mod tests {
                 timestamp: rfc3339(0),
                 serial: Some("00000000-0000-4000-8000-000000000000".into()),
                 tool_version: "0.1.0".into(),
+                policy: Vec::new(),
             };
             let bom = cyclonedx(&view, &info);
             let errors = fixture::cyclonedx_errors(&bom);

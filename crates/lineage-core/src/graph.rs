@@ -335,6 +335,8 @@ pub struct Node {
     pub fallback: Option<Fallback>,
     /// When the repo was created (the Hub's `createdAt`, RFC 3339), when the Hub said.
     pub created_at: Option<String>,
+    /// When the revision read was committed (the Hub's `lastModified`, RFC 3339), when the Hub said.
+    pub last_modified: Option<String>,
 }
 
 impl Node {
@@ -363,6 +365,7 @@ impl Node {
             card_declared: None,
             fallback: None,
             created_at: None,
+            last_modified: None,
         }
     }
 

@@ -41,6 +41,9 @@ pub enum Fault {
     /// Any status with this message as `{"error": ...}` and `X-Error-Message`: a hostile endpoint's
     /// words (escape sequences, an echoed token) reaching the client's error handling.
     StatusBody(u16, String),
+    /// 200 with this exact body as JSON: a hostile or broken endpoint's answer (a listing page far
+    /// larger than the `limit` asked for, say).
+    JsonBody(std::sync::Arc<str>),
     /// Waits this long, then answers normally.
     Slow(Duration),
     /// Sends a `Content-Length` larger than the bytes actually written, then closes.

@@ -245,6 +245,14 @@ fn fault_response(fault: &Fault, req: &Request, route: &Route) -> Response {
         ),
         Fault::Status(code) => Response::error(*code, None, &format!("Injected error {code}")),
         Fault::StatusBody(code, message) => Response::error(*code, None, message),
+        Fault::JsonBody(body) => Response {
+            status: 200,
+            headers: vec![(
+                "Content-Type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
+            body: body.as_bytes().to_vec(),
+        },
         Fault::Slow(_) | Fault::Truncated | Fault::Reset | Fault::Close => {
             unreachable!("handled before building a response")
         }

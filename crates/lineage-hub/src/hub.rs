@@ -19,17 +19,32 @@ pub(crate) const MODEL_EXPAND: &[&str] = &[
     "createdAt",
     "disabled",
     "gated",
+    "lastModified",
     "library_name",
     "sha",
     "siblings",
     "tags",
 ];
 /// `expand` values asked for on a dataset (no `baseModels` for datasets).
-pub(crate) const DATASET_EXPAND: &[&str] =
-    &["cardData", "createdAt", "disabled", "gated", "sha", "tags"];
+pub(crate) const DATASET_EXPAND: &[&str] = &[
+    "cardData",
+    "createdAt",
+    "disabled",
+    "gated",
+    "lastModified",
+    "sha",
+    "tags",
+];
 /// `expand` values of listing items (`baseModels` is refused on listings; tags carry the relation).
-pub(crate) const LIST_EXPAND: &[&str] =
-    &["cardData", "createdAt", "disabled", "gated", "sha", "tags"];
+pub(crate) const LIST_EXPAND: &[&str] = &[
+    "cardData",
+    "createdAt",
+    "disabled",
+    "gated",
+    "lastModified",
+    "sha",
+    "tags",
+];
 /// Listing page size.
 pub(crate) const LIST_LIMIT: usize = 500;
 
@@ -446,7 +461,7 @@ mod tests {
         let i = &h.inner;
         assert_eq!(
             i.api_url(&NodeKey::model("org/name"), Some("refs/pr/1")).as_str(),
-            "https://huggingface.co/api/models/org/name/revision/refs%2Fpr%2F1?expand=baseModels&expand=cardData&expand=config&expand=createdAt&expand=disabled&expand=gated&expand=library_name&expand=sha&expand=siblings&expand=tags"
+            "https://huggingface.co/api/models/org/name/revision/refs%2Fpr%2F1?expand=baseModels&expand=cardData&expand=config&expand=createdAt&expand=disabled&expand=gated&expand=lastModified&expand=library_name&expand=sha&expand=siblings&expand=tags"
         );
         assert_eq!(
             i.readme_url(&NodeKey::dataset("a/b"), "abc").as_str(),

@@ -314,6 +314,7 @@ fn node_from_facts(
     let mut node = Node::found(key, declared);
     node.revision = facts.sha;
     node.gated = facts.gated;
+    (node.created_at, node.last_modified) = (facts.created_at, facts.last_modified);
     clarify.apply(&mut node);
     (node, facts.relation)
 }

@@ -28,9 +28,16 @@ impl Target {
         }
         parse_repo_ref(arg, RepoKind::Model)
             .map(Target::Repo)
-            .map_err(|source| HubError::Target {
-                arg: arg.to_string(),
-                source,
+            .map_err(|source| match redact_userinfo(arg) {
+                // Credentials the user typed into a URL are never echoed, in any part of the error.
+                Some(shown) => HubError::Target {
+                    source: lineage_core::IdError::Credentials(shown.clone()),
+                    arg: shown,
+                },
+                None => HubError::Target {
+                    arg: arg.to_string(),
+                    source,
+                },
             })
     }
 
@@ -41,6 +48,17 @@ impl Target {
             revision: None,
         })
     }
+}
+
+/// `arg` with the user-info part of a URL's authority (`user:secret@` in `https://user:secret@host/`)
+/// replaced by `***@`, or `None` when it has none. Textual, so a URL the `url` crate refuses is
+/// redacted too.
+pub(crate) fn redact_userinfo(arg: &str) -> Option<String> {
+    let start = arg.find("://")? + 3;
+    let rest = &arg[start..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..end].rfind('@')?;
+    Some(format!("{}***{}", &arg[..start], &rest[at..]))
 }
 
 impl fmt::Display for Target {
@@ -81,6 +99,21 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        for (raw, shown) in [
+            (
+                "https://user:hf_SECRET@huggingface.co/org/name",
+                "https://***@huggingface.co/org/name",
+            ),
+            ("http://hf_SECRET@127.0.0.1:9/x", "http://***@127.0.0.1:9/x"),
+            ("https://u:hf_SECRET@[bad/x", "https://***@[bad/x"),
+        ] {
+            let e = Target::parse_with(raw, |_| false).unwrap_err().to_string();
+            assert!(!e.contains("hf_SECRET"), "{e}");
+            assert!(e.contains(shown), "{e}");
+            assert!(e.contains("carries credentials"), "{e}");
+        }
+        assert_eq!(redact_userinfo("org/name@v1"), None);
+        assert_eq!(redact_userinfo("https://huggingface.co/a/b@main"), None);
         let t = Target::parse_with("https://huggingface.co/datasets/a/b", |_| false).unwrap();
         assert_eq!(t.to_string(), "datasets/a/b");
         assert_eq!(

@@ -19,7 +19,9 @@ pub const CYCLONEDX_SPEC: &str = "1.6";
 /// properties (docs/sbom.md). `dependencies` hold the edges: each node depends on its shown parents.
 pub fn cyclonedx(view: &View<'_>, info: &DocInfo) -> Value {
     let graph = view.graph();
-    let components: Vec<Value> = sbom::nodes(view).map(|ix| component(view, ix)).collect();
+    let components: Vec<Value> = sbom::nodes(view)
+        .map(|ix| component(view, ix, info))
+        .collect();
     let dependencies: Vec<Value> = sbom::nodes(view)
         .map(|ix| {
             let mut parents: Vec<String> = view
@@ -63,7 +65,7 @@ pub fn cyclonedx(view: &View<'_>, info: &DocInfo) -> Value {
     Value::Object(doc)
 }
 
-fn component(view: &View<'_>, ix: NodeIndex) -> Value {
+fn component(view: &View<'_>, ix: NodeIndex, info: &DocInfo) -> Value {
     let node = view.graph().node(ix);
     let mut c = Map::new();
     c.insert(
@@ -102,7 +104,9 @@ fn component(view: &View<'_>, ix: NodeIndex) -> Value {
             json!([{"type": "dataset", "name": display_id(&node.key)}]),
         );
     }
-    let props: Vec<Value> = sbom::properties(view, ix)
+    let mut props = sbom::properties(view, ix);
+    props.extend(sbom::policy_properties(info, &node.key));
+    let props: Vec<Value> = props
         .into_iter()
         .map(|(name, value)| json!({"name": name, "value": value}))
         .collect();
@@ -159,6 +163,7 @@ mod tests {
             timestamp: "2023-11-14T22:13:20Z".into(),
             serial: Some("de7d0830-0223-5864-bed3-2fc32cdf12bf".into()),
             tool_version: "0.1.0".into(),
+            policy: Vec::new(),
         }
     }
 

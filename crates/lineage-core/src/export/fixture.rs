@@ -79,6 +79,8 @@ impl Fixture {
             declared(&["llama2"]),
         );
         llama.revision = Some("01c7f73d771dfac7d292323805ebc428287df4f9".into());
+        // Only a creation date: it stands in for the release time.
+        llama.created_at = Some("2023-07-13T16:27:06Z".into());
         let lora = Node::found(
             NodeKey::model("someone/llama2-lora"),
             Declared {
@@ -89,6 +91,9 @@ impl Fixture {
         );
         let mut alpaca = Node::found(NodeKey::dataset("tatsu-lab/alpaca"), Declared::default());
         clar.apply(&mut alpaca);
+        // The dataset's real `lastModified` (hub-api.md), and a later-superseded creation date.
+        alpaca.last_modified = Some("2023-05-22T20:33:36Z".into());
+        alpaca.created_at = Some("2023-03-13T17:59:12Z".into());
         let weird = Node::found(
             NodeKey::dataset(WEIRD_ID),
             Declared {
@@ -105,6 +110,8 @@ impl Fixture {
             },
         );
         root.revision = Some("9f3c2a1b".into());
+        // The Hub's sentinel: created before the Hub stored dates, so no release time is known.
+        root.created_at = Some(super::sbom::HUB_DATE_SENTINEL.into());
         let gguf = Node::found(
             NodeKey::model("TheBloke/alpaca-7b-mit-GGUF"),
             Declared {

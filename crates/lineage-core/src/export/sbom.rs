@@ -7,9 +7,12 @@
 //! unknown, so a concluded license never reads more permissive than the verdict.
 
 use super::View;
+use crate::card::hub_time;
+use crate::graph::Node;
 use crate::graph::NodeIndex;
 use crate::id::{NodeKey, RepoKind};
 use crate::license::LicenseEntry;
+use crate::policy::PolicyOutcome;
 use crate::propagate::{own_terms, OwnSource};
 use crate::terms::TermKind;
 use std::collections::BTreeSet;
@@ -19,7 +22,7 @@ pub const HUB: &str = "https://huggingface.co";
 
 /// Facts about the document itself, which the core cannot know without I/O: when it was made, its
 /// serial number, and the version of the tool that made it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DocInfo {
     /// Creation time, RFC 3339 in UTC without fractions (see [`rfc3339`]).
     pub timestamp: String,
@@ -29,6 +32,9 @@ pub struct DocInfo {
     pub serial: Option<String>,
     /// The version of lineage, for `metadata.tools` and `CreationInfo`.
     pub tool_version: String,
+    /// The decision of a policy file on each model asked about (`check --policy`), recorded as
+    /// `lineage:policy` properties so the document says why the pipeline passed or failed.
+    pub policy: Vec<(NodeKey, PolicyOutcome)>,
 }
 
 /// `secs` since the Unix epoch as `YYYY-MM-DDTHH:MM:SSZ` (UTC), the form both CycloneDX (`date-time`)
@@ -55,6 +61,43 @@ pub(super) fn in_bom(view: &View<'_>, ix: NodeIndex) -> bool {
 /// The shown nodes that are components of the bill of materials ([`in_bom`]), in view order.
 pub(super) fn nodes<'v>(view: &'v View<'_>) -> impl Iterator<Item = NodeIndex> + 'v {
     view.nodes().filter(move |&ix| in_bom(view, ix))
+}
+
+/// The Hub's `createdAt` of repositories created before it stored dates (hub-api.md): not a date.
+pub const HUB_DATE_SENTINEL: &str = "2022-03-02T23:29:04Z";
+
+/// When the revision described was released, as an SPDX `DateTime` (UTC, no fractions): its commit
+/// time (`lastModified`), else the repository's creation (`createdAt`, unless it is the Hub's
+/// sentinel); `None` when the Hub gave neither in a form [`hub_time`] reads.
+pub(super) fn release_time(node: &Node) -> Option<String> {
+    node.last_modified
+        .as_deref()
+        .and_then(hub_time)
+        .or_else(|| {
+            node.created_at
+                .as_deref()
+                .and_then(hub_time)
+                .filter(|c| c != HUB_DATE_SENTINEL)
+        })
+}
+
+/// The `lineage:policy` properties of a model asked about, when a policy file judged it: `allowed`
+/// or `denied`, each rule's finding, and the reason of the exception that accepted it.
+pub(super) fn policy_properties(info: &DocInfo, key: &NodeKey) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (_, o) in info.policy.iter().filter(|(k, _)| k == key) {
+        out.push((
+            "lineage:policy",
+            if o.allowed { "allowed" } else { "denied" }.to_string(),
+        ));
+        out.extend(o.why.iter().map(|w| ("lineage:policy-rule", w.clone())));
+        out.extend(
+            o.exception
+                .iter()
+                .map(|e| ("lineage:policy-exception", e.clone())),
+        );
+    }
+    out
 }
 
 /// The Hub page of a repository (services, never in a bill of materials, get the Hub's front page).

@@ -20,6 +20,11 @@ pub const NO_ASSERTION_LICENSE: &str =
 
 const CREATION_INFO: &str = "_:creationinfo";
 
+/// The comment of a package whose `releaseTime` (and, for a dataset, `builtTime`) cannot be known:
+/// SPDX has no "no assertion" value for a date, so the property is left out and this says why.
+pub const UNKNOWN_TIME: &str =
+    "releaseTime: NOASSERTION (the Hub gave no lastModified or createdAt date for this repository)";
+
 /// The view as an SPDX 3.0.1 JSON-LD document.
 ///
 /// One `CreationInfo` (blank node) is shared by every element; the `SpdxDocument` names the roots as
@@ -57,7 +62,7 @@ pub fn spdx(view: &View<'_>, info: &DocInfo) -> Value {
     }));
 
     let graph = view.graph();
-    let mut suppliers: BTreeMap<String, String> = BTreeMap::new();
+    let mut suppliers: BTreeMap<Option<String>, String> = BTreeMap::new();
     for ix in sbom::nodes(view) {
         let node = graph.node(ix);
         let id = b.node_id(&node.key);
@@ -77,17 +82,30 @@ pub fn spdx(view: &View<'_>, info: &DocInfo) -> Value {
         if let Some(a) = view.assessment(ix) {
             p.insert("summary".into(), json!(a.summary));
         }
-        if let Some(org) = node.key.org() {
-            let agent = suppliers
-                .entry(org.to_string())
-                .or_insert_with(|| {
-                    format!("{}/organization/{}", b.ns, sbom::pct_encode(org, false))
-                })
-                .clone();
-            p.insert(
-                if model { "suppliedBy" } else { "originatedBy" }.into(),
-                if model { json!(agent) } else { json!([agent]) },
-            );
+        // Every package has a supplier (models) or originator (datasets): the Hub organization, or
+        // an `Organization` named NOASSERTION for legacy ids that name none.
+        let org = node.key.org();
+        let agent = suppliers
+            .entry(org.map(str::to_string))
+            .or_insert_with(|| match org {
+                Some(o) => format!("{}/organization/{}", b.ns, sbom::pct_encode(o, false)),
+                None => format!("{}/agent/no-organization", b.ns),
+            })
+            .clone();
+        p.insert(
+            if model { "suppliedBy" } else { "originatedBy" }.into(),
+            if model { json!(agent) } else { json!([agent]) },
+        );
+        match sbom::release_time(node) {
+            Some(t) => {
+                p.insert("releaseTime".into(), json!(t));
+                if !model {
+                    p.insert("builtTime".into(), json!(t));
+                }
+            }
+            None => {
+                p.insert("comment".into(), json!(UNKNOWN_TIME));
+            }
         }
         p.insert(
             "software_packageVersion".into(),
@@ -123,10 +141,9 @@ pub fn spdx(view: &View<'_>, info: &DocInfo) -> Value {
         };
         b.relationship(&id, "hasConcludedLicense", to, None);
 
-        let statements: Vec<String> = sbom::properties(view, ix)
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        let mut props = sbom::properties(view, ix);
+        props.extend(sbom::policy_properties(info, &node.key));
+        let statements: Vec<String> = props.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
         if !statements.is_empty() {
             b.counter += 1;
             let ann = format!("{}/annotation/{}", b.ns, b.counter);
@@ -141,12 +158,31 @@ pub fn spdx(view: &View<'_>, info: &DocInfo) -> Value {
         }
     }
     for (org, id) in &suppliers {
-        b.push(json!({
-            "type": "Organization",
-            "spdxId": id,
-            "creationInfo": CREATION_INFO,
-            "name": org,
-        }));
+        let mut o = Map::new();
+        o.insert("type".into(), json!("Organization"));
+        o.insert("spdxId".into(), json!(id));
+        o.insert("creationInfo".into(), json!(CREATION_INFO));
+        match org {
+            Some(org) => {
+                o.insert("name".into(), json!(org));
+                o.insert(
+                    "externalIdentifier".into(),
+                    json!([{
+                        "type": "ExternalIdentifier",
+                        "externalIdentifierType": "urlScheme",
+                        "identifier": format!("{}/{}", sbom::HUB, sbom::pct_encode(org, false)),
+                    }]),
+                );
+            }
+            None => {
+                o.insert("name".into(), json!("NOASSERTION"));
+                o.insert(
+                    "comment".into(),
+                    json!("The repository id names no organization (a legacy Hub id)."),
+                );
+            }
+        }
+        b.push(Value::Object(o));
     }
     for (p, c, rel) in view.edges() {
         if !sbom::in_bom(view, p) {
@@ -315,6 +351,7 @@ mod tests {
                 timestamp: "2023-11-14T22:13:20Z".into(),
                 serial: Some("de7d0830-0223-5864-bed3-2fc32cdf12bf".into()),
                 tool_version: "0.1.0".into(),
+                policy: Vec::new(),
             },
         )
     }
@@ -427,6 +464,51 @@ mod tests {
             "https://ai.meta.com/llama/license/"
         );
 
+        // Required properties of the AI and Dataset profiles: a supplier or one originator, and the
+        // release time (lastModified, else createdAt unless it is the Hub's sentinel).
+        let pkg = |name: &str| {
+            d["@graph"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["name"] == name && e["type"] != "Organization")
+                .unwrap()
+        };
+        let llama2 = pkg("meta-llama/Llama-2-7b-hf");
+        assert_eq!(llama2["releaseTime"], "2023-07-13T16:27:06Z");
+        assert_eq!(
+            llama2["suppliedBy"],
+            format!("{ns}/organization/meta-llama")
+        );
+        let alpaca = pkg("tatsu-lab/alpaca");
+        assert_eq!(alpaca["releaseTime"], "2023-05-22T20:33:36Z");
+        assert_eq!(alpaca["builtTime"], "2023-05-22T20:33:36Z");
+        assert_eq!(
+            alpaca["originatedBy"],
+            json!([format!("{ns}/organization/tatsu-lab")])
+        );
+        let root = pkg("acme/alpaca-7b-mit");
+        assert!(root.get("releaseTime").is_none(), "{root}");
+        assert_eq!(root["comment"], UNKNOWN_TIME);
+        for p in of_type(&d, "ai_AIPackage") {
+            for k in [
+                "suppliedBy",
+                "software_downloadLocation",
+                "software_packageVersion",
+                "software_primaryPurpose",
+            ] {
+                assert!(p.get(k).is_some(), "{k} missing: {p}");
+            }
+        }
+        let org = of_type(&d, "Organization")
+            .into_iter()
+            .find(|o| o["name"] == "tatsu-lab")
+            .unwrap();
+        assert_eq!(
+            org["externalIdentifier"][0]["identifier"],
+            "https://huggingface.co/tatsu-lab"
+        );
+
         // The verdict travels as an annotation on the package.
         let ann = of_type(&d, "Annotation")
             .into_iter()
@@ -436,5 +518,48 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("lineage:commercial=forbidden"));
+    }
+
+    #[test]
+    fn orgless_ids_and_policy_decisions() {
+        let mut g = crate::graph::Graph::new();
+        let ix = g.upsert(crate::graph::Node::found(
+            NodeKey::dataset("wikipedia"),
+            crate::graph::Declared::default(),
+        ));
+        let kb = crate::license::KnowledgeBase::builtin();
+        let prop = crate::propagate::Propagation::run(&g, &kb, crate::DatasetPolicy::Strict);
+        let view = View::new(&g, &prop, &kb, &[ix], Scope::BOTH);
+        let outcome = crate::policy::PolicyOutcome {
+            allowed: false,
+            why: vec!["verdict unknown is not allowed".into()],
+            exception: None,
+        };
+        let d = spdx(
+            &view,
+            &DocInfo {
+                timestamp: "2023-11-14T22:13:20Z".into(),
+                serial: Some("de7d0830-0223-5864-bed3-2fc32cdf12bf".into()),
+                tool_version: "0.1.0".into(),
+                policy: vec![(NodeKey::dataset("wikipedia"), outcome)],
+            },
+        );
+        let ds = of_type(&d, "dataset_DatasetPackage");
+        let org = of_type(&d, "Organization");
+        assert_eq!(org.len(), 1);
+        assert_eq!(org[0]["name"], "NOASSERTION");
+        assert_eq!(ds[0]["originatedBy"], json!([org[0]["spdxId"]]));
+        let statement = of_type(&d, "Annotation")[0]["statement"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            statement.contains("\nlineage:policy=denied\n"),
+            "{statement}"
+        );
+        assert!(
+            statement.ends_with("lineage:policy-rule=verdict unknown is not allowed"),
+            "{statement}"
+        );
     }
 }

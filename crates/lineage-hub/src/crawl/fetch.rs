@@ -38,6 +38,8 @@ pub(super) enum RepoOutcome {
         inferred: Box<Inference>,
         /// The Hub's `createdAt`.
         created_at: Option<String>,
+        /// The Hub's `lastModified`.
+        last_modified: Option<String>,
     },
     Renamed(NodeKey),
     Failed {
@@ -291,6 +293,7 @@ pub(super) fn outcome_from_facts(
         fallback,
         inferred: Box::default(),
         created_at: facts.created_at,
+        last_modified: facts.last_modified,
     }
 }
 
@@ -329,11 +332,21 @@ async fn fetch_list(inner: &Inner, url: &Url, observer: &dyn Observer) -> ListOu
         } => return fail(format!("HTTP {status}: {message}")),
         Got::Failed(why) => return fail(why),
     };
-    let items = match serde_json::from_slice::<Value>(&body) {
+    let mut items = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Array(items)) => items,
         Ok(_) => return fail("the listing is not a list".into()),
         Err(e) => return fail(format!("the listing is not valid JSON: {e}")),
     };
+    // The Hub never sends more than the `limit` asked for; a longer page (a broken or hostile
+    // endpoint) is read only that far, and the listing is marked incomplete.
+    let oversized = (items.len() > crate::hub::LIST_LIMIT).then(|| {
+        let n = items.len();
+        items.truncate(crate::hub::LIST_LIMIT);
+        format!(
+            "a listing page had {n} entries, more than the {} asked for; only those were read",
+            crate::hub::LIST_LIMIT
+        )
+    });
     let children = items
         .iter()
         .filter_map(|item| {
@@ -351,6 +364,7 @@ async fn fetch_list(inner: &Inner, url: &Url, observer: &dyn Observer) -> ListOu
         .collect();
     let mut out = ListOutcome {
         children,
+        failure: oversized,
         ..ListOutcome::default()
     };
     if let Some(n) = next {

@@ -302,6 +302,7 @@ impl<'a> Crawler<'a> {
                 fallback,
                 inferred,
                 created_at,
+                last_modified,
             } => {
                 // Reading as of a date is what was asked for, not a stand-in worth a warning.
                 if let Some(f) = fallback
@@ -317,6 +318,7 @@ impl<'a> Crawler<'a> {
                 node.gated = gated;
                 node.fallback = fallback;
                 node.created_at = created_at;
+                node.last_modified = last_modified;
                 self.clarify.apply(&mut node);
                 // Catalog and policy facts first: inference fills only what they left open.
                 inferred.apply(&mut node);

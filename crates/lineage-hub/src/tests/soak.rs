@@ -2,6 +2,9 @@
 //! cleanly and once while a fifth of its requests fail (500, 502, 429, timeouts, truncated bodies,
 //! resets, early closes). Every verdict must match the clean run's, with at most 1.5x the requests.
 //!
+//! The same for `sync`: a paged listing synced cleanly and with a fifth of its pages failing once
+//! gives the same synced rows (a small version always runs).
+//!
 //! Run: `cargo test -p lineage-hub --lib soak -- --ignored --nocapture` (about a minute in debug).
 
 use crate::{Crawl, CrawlRequest, Direction, Hub, Target};
@@ -117,4 +120,118 @@ async fn a_2000_repo_family_survives_a_fifth_of_requests_failing() {
     );
     assert_eq!(a.len(), b.len());
     assert!(ratio <= 1.5, "{ratio}");
+}
+
+/// Every synced row (kind, id) → the stored facts, read from the cache after a sync.
+fn synced_rows(h: &Hub) -> BTreeMap<(String, String), Vec<u8>> {
+    let mut rows = BTreeMap::new();
+    h.cache()
+        .for_each_synced(|kind, id, body| {
+            rows.insert((kind.as_str().to_string(), id.to_string()), body.to_vec());
+        })
+        .unwrap();
+    rows
+}
+
+/// Syncs the whole listing of `hub` into a fresh cache in pages of `page`: the report and the rows.
+async fn sync_all(
+    hub: &FakeHub,
+    page: usize,
+) -> (crate::SyncReport, BTreeMap<(String, String), Vec<u8>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = super::settings(hub, dir.path());
+    s.retry.timeout = TIMEOUT;
+    let h = Hub::new(s).unwrap();
+    let req = crate::SyncRequest {
+        page_size: Some(page),
+        ..crate::SyncRequest::default()
+    };
+    let report = h.sync(&req, &|_: &crate::SyncEvent| {}).await.unwrap();
+    (report, synced_rows(&h))
+}
+
+/// A clean sync, then one where a fifth of the listing pages fail once (500, 502, 429, timeouts,
+/// truncated bodies, resets, early closes): the same rows, with at most 1.5x the requests. Returns
+/// (repos, pages, clean requests, faulty requests, faults fired).
+async fn sync_soak(branching: usize, depth: usize, page: usize) -> (u64, u64, u64, u64, usize) {
+    let hub = FakeHub::start();
+    let ids = hub.family_tree("soak/base", branching, depth);
+    let (clean, clean_rows) = sync_all(&hub, page).await;
+    assert_eq!(clean.repos as usize, ids.len() + 1);
+    assert_eq!(clean_rows.len(), ids.len() + 1);
+    let paths: BTreeSet<String> = hub.requests().into_iter().map(|r| r.path).collect();
+    assert!(paths.len() as u64 >= clean.pages, "one request per page");
+
+    let kinds = [
+        Fault::ServerError,
+        Fault::BadGateway,
+        Fault::RateLimited {
+            reset: Some(0),
+            retry_after: None,
+        },
+        Fault::Slow(TIMEOUT * 2),
+        Fault::Truncated,
+        Fault::Reset,
+        Fault::Close,
+        Fault::Status(504),
+    ];
+    let rules: Vec<_> = paths
+        .iter()
+        .filter_map(|p| chosen(p).map(|h| (p, h)))
+        .map(|(p, h)| {
+            let kind = kinds[(h % kinds.len() as u64) as usize].clone();
+            hub.fault(p, kind).times(1)
+        })
+        .collect();
+    hub.reset_requests();
+    let (flaky, flaky_rows) = sync_all(&hub, page).await;
+    let failed = rules.iter().filter(|r| r.hits() > 0).count();
+    assert!(
+        failed * 100 >= paths.len() * 10,
+        "too few faults fired: {failed}"
+    );
+    assert_eq!(flaky.repos, clean.repos);
+    // Every repo, with the same facts.
+    let differ: Vec<_> = clean_rows
+        .iter()
+        .filter(|(k, v)| flaky_rows.get(*k) != Some(v))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{} rows differ: {differ:?}",
+        differ.len()
+    );
+    assert_eq!(clean_rows.len(), flaky_rows.len());
+    let ratio = flaky.requests as f64 / clean.requests as f64;
+    assert!(ratio <= 1.5, "{ratio}");
+    (
+        clean.repos,
+        clean.pages,
+        clean.requests,
+        flaky.requests,
+        failed,
+    )
+}
+
+/// The always-run version: 127 repos in 26 pages of 5.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_survives_a_fifth_of_its_pages_failing() {
+    let (repos, pages, clean, flaky, failed) = sync_soak(2, 6, 5).await;
+    assert_eq!((repos, pages), (127, 26));
+    assert!(flaky > clean && failed > 0, "{clean} {flaky} {failed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "sync fault soak: run with --ignored"]
+#[allow(clippy::print_stderr)] // The soak exists to report its numbers.
+async fn a_2000_repo_sync_survives_a_fifth_of_requests_failing() {
+    let t = Instant::now();
+    let (repos, pages, clean, flaky, failed) = sync_soak(2, 10, 20).await;
+    eprintln!(
+        "sync soak: {repos} repos in {pages} pages; clean {clean} requests; faulty {flaky} \
+         requests ({:.3}x), {failed} pages failed once; {:.1?} in all",
+        flaky as f64 / clean as f64,
+        t.elapsed()
+    );
 }
