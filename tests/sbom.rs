@@ -42,7 +42,7 @@ impl jsonschema::Retrieve for Vendored {
     }
 }
 
-fn assert_valid_cyclonedx(doc: &Value) {
+pub(crate) fn assert_valid_cyclonedx(doc: &Value) {
     let schema: Value =
         serde_json::from_str(include_str!("schemas/cyclonedx-1.6/bom-1.6.schema.json")).unwrap();
     let validator = jsonschema::options()
@@ -345,7 +345,7 @@ fn the_spdx_schema_rejects_what_the_spec_forbids() {
 /// Checks an SPDX 3.0.1 JSON-LD document against the specification: the context, known classes with
 /// only their properties and all the required ones, ids that are IRIs and unique, every reference
 /// resolving, the creation time's form, and values from the vocabularies.
-fn assert_valid_spdx(doc: &Value) {
+pub(crate) fn assert_valid_spdx(doc: &Value) {
     assert_spdx_schema(doc);
     assert_eq!(
         doc["@context"],

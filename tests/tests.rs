@@ -5,6 +5,7 @@ mod util;
 
 mod audit;
 mod check;
+mod generated;
 mod graph;
 mod history;
 mod hostile;

@@ -215,6 +215,20 @@ fn repo_files(v: &Value) -> RepoFiles {
     }
 }
 
+/// Whether the card or the Hub's tags say the data was machine-written: a `synthetic` tag, or
+/// `machine-generated` among `annotations_creators` / `language_creators`.
+fn is_synthetic(card: &Map<String, Value>, hub: &HubFacts) -> bool {
+    let tagged = string_list(card.get("tags"))
+        .iter()
+        .chain(&hub.files.tags)
+        .any(|t| t.eq_ignore_ascii_case("synthetic"));
+    tagged
+        || ["annotations_creators", "language_creators"]
+            .iter()
+            .flat_map(|k| string_list(card.get(*k)))
+            .any(|c| c.eq_ignore_ascii_case("machine-generated"))
+}
+
 fn push_unique(v: &mut Vec<String>, s: &str) {
     let s = s.trim();
     if !s.is_empty() && !v.iter().any(|x| x == s) {
@@ -234,7 +248,10 @@ pub fn declared(card: &Map<String, Value>, hub: &HubFacts) -> Declared {
         base_model_relation: scalar(card.get("base_model_relation")),
         datasets: string_list(card.get("datasets")),
         source_datasets: string_list(card.get("source_datasets")),
+        generated_by: string_list(card.get("generated_by")),
+        synthetic: false,
     };
+    d.synthetic = is_synthetic(card, hub);
     if d.license.is_empty() {
         // Legacy free-text description of a custom license.
         if let Some(details) = scalar(card.get("license_details")) {

@@ -6,7 +6,7 @@
 
 use crate::clarify::{Clarifications, Fact, RepoStatus};
 use crate::graph::{ClarifySource, Relation};
-use crate::id::{parse_repo_ref, NodeKey, RepoKind};
+use crate::id::{parse_generator_ref, parse_repo_ref, NodeKey, RepoKind};
 use crate::license::KnowledgeBase;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -52,6 +52,9 @@ pub struct CatalogEntry {
     /// The real training datasets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub datasets: Option<Vec<String>>,
+    /// For a dataset: the models (`org/name`) or hosted services (`service:org/name`) that wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_by: Option<Vec<String>>,
     /// What it is a re-upload of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reupload_of: Option<String>,
@@ -143,7 +146,7 @@ impl Catalog {
             let key = e
                 .key()
                 .ok_or_else(|| invalid(&e.repo, "not a valid Hub id".into()))?;
-            if !seen.insert(key) {
+            if !seen.insert(key.clone()) {
                 return Err(invalid(&e.repo, "listed twice".into()));
             }
             let licenses = e
@@ -156,6 +159,14 @@ impl Catalog {
                         &e.repo,
                         format!("license {l:?} is not in the knowledge base"),
                     ));
+                }
+            }
+            for g in e.generated_by.iter().flatten() {
+                if key.kind != RepoKind::Dataset {
+                    return Err(invalid(&e.repo, "generated_by applies to datasets".into()));
+                }
+                if let Err(err) = parse_generator_ref(g) {
+                    return Err(invalid(&e.repo, format!("generated_by {g:?}: {err}")));
                 }
             }
             if let Some(r) = &e.relation {
@@ -233,6 +244,7 @@ fn entry_fact(e: &CatalogEntry) -> Option<Fact> {
         .as_deref()
         .and_then(Relation::parse_model_relation);
     f.datasets = e.datasets.clone();
+    f.generated_by = e.generated_by.clone();
     f.status = match (e.status.as_deref(), &e.renamed_to) {
         (Some("removed"), _) => Some(RepoStatus::Removed),
         (Some("renamed"), Some(to)) => Some(RepoStatus::Renamed(to.clone())),

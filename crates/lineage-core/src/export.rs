@@ -310,6 +310,13 @@ impl<'a> View<'a> {
         v
     }
 
+    /// Whether the view draws a `generated-by` edge (the drawn exports then explain it in the legend).
+    fn has_generated_by(&self) -> bool {
+        self.edges()
+            .iter()
+            .any(|&(_, _, r)| r == Relation::GeneratedBy)
+    }
+
     /// What the edge from `parent` along `relation` carries to the child, worst first.
     fn carried(&self, parent: NodeIndex, relation: Relation) -> Carried {
         let mut out = Carried::default();
@@ -323,6 +330,14 @@ impl<'a> View<'a> {
                 Pass::Bind if !e.advisory => out.binding.push(term.clone()),
                 Pass::Bind | Pass::Advise => out.advisory.push(term.clone()),
             }
+        }
+        if relation == Relation::GeneratedBy {
+            out.binding.extend(
+                self.prop
+                    .output_terms_of(self.graph, self.kb, parent)
+                    .into_iter()
+                    .filter(|t| t.kind() != TermKind::Notice),
+            );
         }
         out.binding.sort();
         out.binding.dedup();
@@ -472,6 +487,7 @@ pub fn display_id(key: &NodeKey) -> String {
     match key.kind {
         RepoKind::Model => key.id.clone(),
         RepoKind::Dataset => format!("datasets/{}", key.id),
+        RepoKind::Service => format!("service:{}", key.id),
     }
 }
 

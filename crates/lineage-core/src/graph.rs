@@ -29,6 +29,9 @@ pub enum Relation {
     DerivedFrom,
     /// The Hub redirects the old id (child) to the new id (parent): the same repository.
     Renamed,
+    /// A dataset written by a model or hosted service (generator → dataset); carries the generator's
+    /// output terms, never its license terms.
+    GeneratedBy,
 }
 
 impl Relation {
@@ -42,6 +45,7 @@ impl Relation {
             Relation::TrainedOn => "trained-on",
             Relation::DerivedFrom => "derived-from",
             Relation::Renamed => "renamed",
+            Relation::GeneratedBy => "generated-by",
         }
     }
 
@@ -101,6 +105,14 @@ pub struct Declared {
     /// `source_datasets` (dataset cards) as written.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub source_datasets: Vec<String>,
+    /// `generated_by` (dataset cards, catalog, policy): the models (`org/name`) or hosted services
+    /// (`service:org/name`) that wrote the data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generated_by: Vec<String>,
+    /// The card or the Hub tags the data `synthetic` or `machine-generated`: a hint that some
+    /// generator's output terms may apply, never a guess at which one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
 }
 
 impl Declared {
@@ -216,6 +228,8 @@ pub enum Resolution {
     },
     /// No card was read; the facts come from the curated catalog alone.
     Curated,
+    /// A hosted service: never fetched from the Hub; its terms come from the knowledge base.
+    Service,
     /// `--as-of`: the repo had no commit at or before the date; it did not exist yet.
     NotYetCreated {
         /// The date asked for, as given.
@@ -229,7 +243,10 @@ pub enum Resolution {
 impl Resolution {
     /// Whether the node's own metadata is known (its card or the catalog answered).
     pub fn is_known(&self) -> bool {
-        matches!(self, Resolution::Found | Resolution::Curated)
+        matches!(
+            self,
+            Resolution::Found | Resolution::Curated | Resolution::Service
+        )
     }
 
     /// A short human description of the status, e.g. `not found on the Hub`.
@@ -245,6 +262,7 @@ impl Resolution {
             Resolution::NotCrawled { why } => format!("not crawled: {why}"),
             Resolution::Invalid { why } => format!("invalid reference: {why}"),
             Resolution::Curated => "answered from the curated catalog".into(),
+            Resolution::Service => "hosted service: terms from the knowledge base".into(),
             Resolution::NotYetCreated { as_of, created } => match created {
                 Some(c) => format!(
                     "did not exist yet on {as_of} (first commit {})",
@@ -328,15 +346,21 @@ impl Node {
         self.card_declared.as_deref().unwrap_or(&self.declared)
     }
 
-    /// A node whose metadata has not been fetched (yet): `not-crawled`.
+    /// A node whose metadata has not been fetched (yet): `not-crawled`; a hosted service is never
+    /// fetched, so its node is complete as it is (`service`, terms from the knowledge base).
     pub fn placeholder(key: NodeKey) -> Node {
+        let resolution = if key.kind.is_hub() {
+            Resolution::NotCrawled {
+                why: "not fetched".into(),
+            }
+        } else {
+            Resolution::Service
+        };
         Node {
             key,
             declared: Declared::default(),
             revision: None,
-            resolution: Resolution::NotCrawled {
-                why: "not fetched".into(),
-            },
+            resolution,
             gated: false,
             clarifications: Vec::new(),
             card_declared: None,

@@ -139,3 +139,43 @@ fn a_listing_page_of_100_000_items_is_read_item_by_item() {
         .iter()
         .all(|f| f.tag_bases == ["org/base"] && f.tag_licenses == ["mit"]));
 }
+
+#[test]
+fn hostile_generators_never_name_another_host_or_a_path() {
+    use crate::card::parents_of;
+    use crate::graph::{Node, Relation};
+    use crate::NodeKey;
+    let mut list: Vec<String> = (0..10_000)
+        .map(|i| format!("service:provider-{i}/model"))
+        .collect();
+    list.extend(
+        [
+            "service:",
+            "service:../../etc/passwd",
+            "service:https://evil.example/x",
+            "service:a/b/c",
+            "https://evil.example/org/model",
+            "/workspace/generator",
+            "dataset:org/data",
+            "service:openai/gpt-4\u{0}",
+        ]
+        .map(String::from),
+    );
+    let readme = format!(
+        "---\nlicense: mit\ngenerated_by: {}\n---\n",
+        serde_json::to_string(&list).unwrap()
+    );
+    let card = parse_readme(&readme).unwrap();
+    let d = declared(&card, &HubFacts::default());
+    assert_eq!(d.generated_by.len(), 10_008);
+    let node = Node::found(NodeKey::dataset("acme/data"), d);
+    let edges = parents_of(&node, None);
+    // Every well-formed service id is kept, once, as a service; nothing else becomes a parent.
+    assert_eq!(edges.parents.len(), 10_000);
+    assert!(edges
+        .parents
+        .iter()
+        .all(|p| p.relation == Relation::GeneratedBy && p.key.kind == crate::RepoKind::Service));
+    // The rest are invalid references: the verdict fails closed, and no request leaves the Hub.
+    assert_eq!(edges.invalid.len(), 8);
+}

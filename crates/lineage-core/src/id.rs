@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use thiserror::Error;
 
-/// Whether a Hub repository is a model or a dataset (the same `org/name` can be both).
+/// Whether a node is a Hub model, a Hub dataset (the same `org/name` can be both) or a hosted
+/// service that generated data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RepoKind {
@@ -12,15 +13,24 @@ pub enum RepoKind {
     Model,
     /// A dataset repository (`/api/datasets/...`).
     Dataset,
+    /// A hosted service such as `openai/gpt-4`: not on the Hub, never fetched; its terms come from
+    /// the knowledge base only.
+    Service,
 }
 
 impl RepoKind {
-    /// `model` or `dataset`.
+    /// `model`, `dataset` or `service`.
     pub fn as_str(self) -> &'static str {
         match self {
             RepoKind::Model => "model",
             RepoKind::Dataset => "dataset",
+            RepoKind::Service => "service",
         }
+    }
+
+    /// Whether nodes of this kind are Hub repositories (fetched, listed, linked to the Hub).
+    pub fn is_hub(self) -> bool {
+        self != RepoKind::Service
     }
 }
 
@@ -60,12 +70,21 @@ impl NodeKey {
         self.id.split_once('/').map(|(o, _)| o)
     }
 
-    /// Parses `model:org/name` or `dataset:org/name` (the [`fmt::Display`] form).
+    /// A hosted-service key (`service:openai/gpt-4`).
+    pub fn service(id: impl Into<String>) -> NodeKey {
+        NodeKey {
+            kind: RepoKind::Service,
+            id: id.into(),
+        }
+    }
+
+    /// Parses `model:org/name`, `dataset:org/name` or `service:org/name` (the [`fmt::Display`] form).
     pub fn parse(s: &str) -> Option<NodeKey> {
         let (kind, id) = s.split_once(':')?;
         let kind = match kind {
             "model" => RepoKind::Model,
             "dataset" => RepoKind::Dataset,
+            "service" => RepoKind::Service,
             _ => return None,
         };
         Some(NodeKey {
@@ -133,6 +152,19 @@ pub struct RepoRef {
 pub fn parse_card_ref(raw: &str, kind: RepoKind) -> Result<NodeKey, IdError> {
     let r = parse_repo_ref(raw, kind)?;
     Ok(r.key)
+}
+
+/// Reads what generated a dataset, as a card, the catalog or a policy file writes it:
+/// `service:org/name` names a hosted service (its id checked by the Hub's grammar), anything else a
+/// model (`org/name`, `model:org/name` or a Hub URL, as [`parse_card_ref`] reads it).
+pub fn parse_generator_ref(raw: &str) -> Result<NodeKey, IdError> {
+    let s = raw.trim();
+    if let Some(id) = s.strip_prefix("service:") {
+        let id = id.trim();
+        validate_id(id).map_err(|_| IdError::Invalid(s.to_string()))?;
+        return Ok(NodeKey::service(id));
+    }
+    parse_card_ref(s.strip_prefix("model:").unwrap_or(s), RepoKind::Model)
 }
 
 /// Reads a repository reference: `org/name`, `org/name@revision`, `datasets/org/name`, or a Hub URL.

@@ -29,6 +29,7 @@ pub mod graph;
 pub mod history;
 pub mod id;
 pub mod license;
+pub mod outputs;
 pub mod policy;
 pub mod propagate;
 pub mod recognize;
@@ -42,7 +43,9 @@ pub use clarify::{Clarifications, Fact, RepoStatus};
 pub use graph::{
     Clarification, ClarifySource, Declared, Fallback, Graph, Node, NodeIndex, Relation, Resolution,
 };
-pub use id::{parse_card_ref, parse_repo_ref, IdError, NodeKey, RepoKind, RepoRef};
+pub use id::{
+    parse_card_ref, parse_generator_ref, parse_repo_ref, IdError, NodeKey, RepoKind, RepoRef,
+};
 pub use license::{KbError, KnowledgeBase, LicenseEntry, LicenseMatch, Lookup};
 pub use propagate::{DatasetPolicy, Propagation};
 pub use terms::{Term, TermKind};

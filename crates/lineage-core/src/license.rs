@@ -111,6 +111,8 @@ pub struct KnowledgeBase {
     by_key: HashMap<String, usize>,
     by_squashed: HashMap<String, Slot>,
     by_link: HashMap<String, Slot>,
+    /// The output terms table (`data/outputs.toml`), read for `generated-by` edges.
+    outputs: crate::outputs::Outputs,
 }
 
 impl KnowledgeBase {
@@ -130,6 +132,7 @@ impl KnowledgeBase {
             by_key: HashMap::new(),
             by_squashed: HashMap::new(),
             by_link: HashMap::new(),
+            outputs: crate::outputs::Outputs::builtin(),
         };
         for e in file.license {
             kb.insert(e, origin, false)?;
@@ -223,6 +226,11 @@ impl KnowledgeBase {
             Some([i]) => Lookup::Found(&self.entries[*i]),
             Some(many) => Lookup::Ambiguous(many),
         }
+    }
+
+    /// The output terms table: what binds data written by a model or a hosted service.
+    pub fn outputs(&self) -> &crate::outputs::Outputs {
+        &self.outputs
     }
 
     /// Every entry, in file order.

@@ -107,6 +107,8 @@ pub struct Clarify {
     pub base_model: Option<Vec<String>>,
     /// Its real training datasets (Hub ids).
     pub datasets: Option<Vec<String>>,
+    /// For a dataset: the models (`org/name`) or hosted services (`service:org/name`) that wrote it.
+    pub generated_by: Option<Vec<String>>,
     /// How it derives from its base models.
     pub relation: Option<Relation>,
     /// Why the user asserts this (required).
@@ -186,6 +188,7 @@ impl Policy {
                 base_model: c.base_model.clone(),
                 relation: c.relation,
                 datasets: c.datasets.clone(),
+                generated_by: c.generated_by.clone(),
                 ..Fact::new(
                     c.repo.clone(),
                     ClarifySource::Policy {
@@ -333,7 +336,8 @@ impl Policy {
                     node.key,
                     node.resolution.describe()
                 )),
-                OwnSource::InheritsFromParent => {}
+                // A service has no license; its output terms are judged as terms.
+                OwnSource::InheritsFromParent | OwnSource::Service => {}
             }
         }
         if denied.len() == before {

@@ -7,6 +7,7 @@
 //! demand, for the nodes a user asks about.
 
 use crate::graph::{Graph, NodeIndex, Relation, Resolution};
+use crate::id::RepoKind;
 use crate::license::{KnowledgeBase, LicenseMatch};
 use crate::terms::{Term, TermKind};
 use petgraph::algo::TarjanScc;
@@ -16,13 +17,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::fmt;
 
-/// How dataset licenses reach the models trained on them (whether training makes a derivative work is
-/// legally unsettled, so the user picks; the default fails safe).
+/// How dataset licenses (and the output terms a dataset carries from its generator) reach the models
+/// trained on them (whether training makes a derivative work is legally unsettled, so the user picks;
+/// the default fails safe).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetPolicy {
-    /// Non-commercial, no-derivatives, share-alike, use-policy and unknown terms of training data bind
-    /// the model.
+    /// Non-commercial, no-derivatives, share-alike, use-policy, output-training (output terms, name
+    /// prefix, no-output-training) and unknown terms of training data bind the model.
     #[default]
     Strict,
     /// Those terms are reported as advisories and do not change the verdict.
@@ -67,13 +69,27 @@ pub fn pass(relation: Relation, kind: TermKind, policy: DatasetPolicy) -> Pass {
         | Relation::Merge
         | Relation::DerivedFrom
         | Relation::Renamed => Pass::Bind,
+        // The generator's license terms stay with the generator (the data is not a copy of its
+        // weights); what travels instead are its output terms, added by `output_terms`. Only an
+        // unknown stays unknown: whoever cannot say what binds the generator cannot say what binds
+        // its outputs.
+        Relation::GeneratedBy => match kind {
+            TermKind::Unknown => Pass::Bind,
+            _ => Pass::Stop,
+        },
         Relation::TrainedOn => {
+            // Name prefixes, output-training bans and output terms are clauses about training on
+            // the material (Llama 3.x: "outputs or results ... to create, train, fine tune"), so
+            // they reach the model like the data license's restrictions.
             let travels = matches!(
                 kind,
                 TermKind::NonCommercial
                     | TermKind::NoDerivatives
                     | TermKind::ShareAlike
                     | TermKind::UsePolicy
+                    | TermKind::NamePrefix
+                    | TermKind::NoOutputTraining
+                    | TermKind::OutputTerms
                     | TermKind::Unknown
             );
             match (travels, policy) {
@@ -97,6 +113,8 @@ pub enum OwnSource {
     Missing,
     /// The node's metadata is not known (not found, unreachable, ...).
     Unresolved,
+    /// A hosted service: no license, its provider's terms on outputs (from the knowledge base).
+    Service,
 }
 
 /// A node's own terms and where they come from.
@@ -114,6 +132,16 @@ pub fn own_terms(graph: &Graph, kb: &KnowledgeBase, ix: NodeIndex) -> OwnTerms {
     let has_parents = graph.parents(ix).next().is_some();
     match &node.resolution {
         Resolution::Found | Resolution::Curated => {}
+        Resolution::Service => {
+            // A hosted service has no license; the only terms it sets are those on its outputs.
+            let terms = kb.service_terms(&node.key);
+            let source = if terms.iter().any(|t| t.kind() == TermKind::Unknown) {
+                OwnSource::Unresolved
+            } else {
+                OwnSource::Service
+            };
+            return OwnTerms { terms, source };
+        }
         Resolution::Renamed { to } => {
             return if has_parents {
                 OwnTerms {
@@ -155,6 +183,53 @@ pub fn own_terms(graph: &Graph, kb: &KnowledgeBase, ix: NodeIndex) -> OwnTerms {
         terms: vec![Term::unknown("no license declared")],
         source: OwnSource::Missing,
     }
+}
+
+/// The output terms a generator puts on the data it wrote (the rule for `generated-by` edges): a
+/// hosted service's terms of use; for a model, the output clauses of every license that binds it,
+/// its own and those of `origins` (the ancestors its binding terms come from), so a fine-tune of
+/// Llama 3.1 that declares Apache-2.0 still writes Llama 3.1 outputs.
+pub fn output_terms(
+    graph: &Graph,
+    kb: &KnowledgeBase,
+    generator: NodeIndex,
+    origins: impl IntoIterator<Item = NodeIndex>,
+) -> Vec<Term> {
+    let node = graph.node(generator);
+    if node.key.kind == RepoKind::Service {
+        return kb.service_terms(&node.key);
+    }
+    let mut seen: Vec<NodeIndex> = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    for o in std::iter::once(generator).chain(origins) {
+        if seen.contains(&o) {
+            continue;
+        }
+        seen.push(o);
+        if let OwnSource::License(m) = own_terms(graph, kb, o).source {
+            ids.extend(m.ids);
+        }
+    }
+    kb.output_terms_of(&ids)
+}
+
+/// The advisory a dataset carries when its card calls it synthetic but nothing names its generator
+/// (rule: a tag is a hint, never a guessed generator, so it never changes a verdict). Not added when
+/// a generator upstream (of a dataset it derives from) already brings its output terms.
+pub fn synthetic_advisory(graph: &Graph, ix: NodeIndex) -> Option<Term> {
+    let node = graph.node(ix);
+    // Cheap checks first: this runs for every node of a million-node audit.
+    if node.key.kind != RepoKind::Dataset || !node.declared.synthetic {
+        return None;
+    }
+    let named = !node.declared.generated_by.is_empty()
+        || graph.parents(ix).any(|(_, r)| r == Relation::GeneratedBy);
+    (!named).then(|| {
+        Term::OutputTerms {
+            provider: "unnamed generator".into(),
+            text: "the card marks the data synthetic but names no generator, whose output terms may bind models trained on it".into(),
+        }
+    })
 }
 
 /// Whether every parent edge of `ix` makes it a copy of its parent (quantized or renamed).
@@ -295,6 +370,19 @@ impl Propagation {
                         continue;
                     }
                     let (s, l) = spans[p.index()];
+                    if rel == Relation::GeneratedBy {
+                        let origins = arena[s as usize..(s + l) as usize]
+                            .iter()
+                            .filter(|e| !e.advisory)
+                            .map(|e| e.origin);
+                        for t in output_terms(graph, kb, p, origins) {
+                            acc.push(Effect {
+                                term: TermId(int.intern(&t)),
+                                origin: p,
+                                advisory: false,
+                            });
+                        }
+                    }
                     for e in &arena[s as usize..(s + l) as usize] {
                         let kind = int.terms[e.term.0 as usize].kind();
                         match pass(rel, kind, policy) {
@@ -305,6 +393,26 @@ impl Propagation {
                                 ..*e
                             }),
                         }
+                    }
+                }
+            }
+            // The hint, unless a generator upstream already says whose outputs the data holds.
+            let upstream_generator = |acc: &[Effect]| {
+                acc.iter().any(|e| {
+                    !graph.node(e.origin).key.kind.is_hub()
+                        || graph
+                            .children(e.origin)
+                            .any(|(_, r)| r == Relation::GeneratedBy)
+                })
+            };
+            for &m in scc {
+                if let Some(t) = synthetic_advisory(graph, m) {
+                    if !upstream_generator(&acc) {
+                        acc.push(Effect {
+                            term: TermId(int.intern(&t)),
+                            origin: m,
+                            advisory: true,
+                        });
                     }
                 }
             }
@@ -365,6 +473,22 @@ impl Propagation {
         &self.arena[s as usize..(s + l) as usize]
     }
 
+    /// The output terms `generator` puts on the data it wrote ([`output_terms`], with the origins of
+    /// its binding effective terms).
+    pub fn output_terms_of(
+        &self,
+        graph: &Graph,
+        kb: &KnowledgeBase,
+        generator: NodeIndex,
+    ) -> Vec<Term> {
+        let origins = self
+            .effective(generator)
+            .iter()
+            .filter(|e| !e.advisory)
+            .map(|e| e.origin);
+        output_terms(graph, kb, generator, origins)
+    }
+
     /// Every cycle found, as sorted member lists.
     pub fn cycles(&self) -> &[Vec<NodeIndex>] {
         &self.cycles
@@ -397,9 +521,22 @@ impl Propagation {
         let mut out = Vec::new();
         let carries = |p: NodeIndex| self.effective(p).iter().any(|e| self.term(e.term) == term);
         while let Some(n) = queue.pop_front() {
-            let inherits = graph
-                .parents(n)
-                .any(|(p, rel)| pass(rel, kind, self.policy) != Pass::Stop && carries(p));
+            // A generator that wrote `n` brings its output terms: the path ends there.
+            let mut generated = false;
+            for (p, rel) in graph.parents(n) {
+                if rel == Relation::GeneratedBy
+                    && !prev.contains_key(&p)
+                    && self.output_terms_of(graph, kb, p).contains(term)
+                {
+                    prev.insert(p, Some((n, rel)));
+                    out.push(self.path_to(&prev, p));
+                    generated = true;
+                }
+            }
+            let inherits = generated
+                || graph
+                    .parents(n)
+                    .any(|(p, rel)| pass(rel, kind, self.policy) != Pass::Stop && carries(p));
             if !inherits {
                 let introduces = own_terms(graph, kb, n).terms.iter().any(|t| t == term)
                     || self
@@ -531,3 +668,6 @@ fn canonical(v: &mut Vec<Effect>, node: NodeIndex, graph: &Graph) {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod generated_tests;

@@ -56,6 +56,15 @@ pub enum Term {
         /// What the exclusion covers, e.g. "multimodal models".
         scope: String,
     },
+    /// The terms of a model or service that generated training data bind what is built with that
+    /// data (e.g. OpenAI: not to develop competing models); a contract on whoever generated or uses
+    /// the outputs, not a copyright license.
+    OutputTerms {
+        /// Who sets the terms, e.g. "OpenAI".
+        provider: String,
+        /// What the terms require of a model trained on the outputs.
+        text: String,
+    },
     /// The license text or a notice must be shipped; routine, never makes a verdict conditional.
     Notice,
     /// We cannot say what is granted: missing license, unknown license, unreachable repo, cycle, ...
@@ -89,6 +98,8 @@ pub enum TermKind {
     NoOutputTraining,
     /// See [`Term::RegionExclusion`].
     RegionExclusion,
+    /// See [`Term::OutputTerms`].
+    OutputTerms,
     /// See [`Term::Notice`].
     Notice,
     /// See [`Term::Unknown`].
@@ -97,7 +108,7 @@ pub enum TermKind {
 
 impl TermKind {
     /// Every kind, in a stable order.
-    pub const ALL: [TermKind; 12] = [
+    pub const ALL: [TermKind; 13] = [
         TermKind::NonCommercial,
         TermKind::NoDerivatives,
         TermKind::ShareAlike,
@@ -108,6 +119,7 @@ impl TermKind {
         TermKind::NamePrefix,
         TermKind::NoOutputTraining,
         TermKind::RegionExclusion,
+        TermKind::OutputTerms,
         TermKind::Notice,
         TermKind::Unknown,
     ];
@@ -125,6 +137,7 @@ impl TermKind {
             TermKind::NamePrefix => "name-prefix",
             TermKind::NoOutputTraining => "no-output-training",
             TermKind::RegionExclusion => "region-exclusion",
+            TermKind::OutputTerms => "output-terms",
             TermKind::Notice => "notice",
             TermKind::Unknown => "unknown",
         }
@@ -167,6 +180,7 @@ impl Term {
             Term::NamePrefix { .. } => TermKind::NamePrefix,
             Term::NoOutputTraining { .. } => TermKind::NoOutputTraining,
             Term::RegionExclusion { .. } => TermKind::RegionExclusion,
+            Term::OutputTerms { .. } => TermKind::OutputTerms,
             Term::Notice => TermKind::Notice,
             Term::Unknown { .. } => TermKind::Unknown,
         }
@@ -192,6 +206,7 @@ impl fmt::Display for Term {
             Term::NamePrefix { prefix } => write!(f, "{k}(\"{prefix}\")"),
             Term::NoOutputTraining { except } => write!(f, "{k}(except {except})"),
             Term::RegionExclusion { region, scope } => write!(f, "{k}({region}, {scope})"),
+            Term::OutputTerms { provider, text } => write!(f, "{k}({provider}: {text})"),
             Term::Unknown { why } => write!(f, "{k}({why})"),
         }
     }

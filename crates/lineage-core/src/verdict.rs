@@ -231,6 +231,7 @@ pub fn license_label(graph: &Graph, kb: &KnowledgeBase, ix: NodeIndex) -> Option
         }
         OwnSource::Missing => Some("no license declared".into()),
         OwnSource::InheritsFromParent | OwnSource::Unresolved => None,
+        OwnSource::Service => Some("terms of use".into()),
     }
 }
 
@@ -307,7 +308,15 @@ pub fn assess(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInd
             .collect(),
         _ => decisive.iter().flat_map(|t| reason(t)).collect(),
     };
-    let advisories: Vec<Reason> = advisory.iter().flat_map(reason).collect();
+    // An advisory whatever its path (a dataset policy, or a hint such as a `synthetic` tag).
+    let advisories: Vec<Reason> = advisory
+        .iter()
+        .flat_map(reason)
+        .map(|r| Reason {
+            advisory: true,
+            ..r
+        })
+        .collect();
 
     let ancestry = graph.ancestors(ix);
     let unresolved = unresolved_ancestry(graph, &ancestry);
@@ -370,7 +379,10 @@ pub fn judge(graph: &Graph, prop: &Propagation, kb: &KnowledgeBase, ix: NodeInde
             let o = graph.node(e.origin);
             let resolved = matches!(
                 o.resolution,
-                Resolution::Found | Resolution::Curated | Resolution::Renamed { .. }
+                Resolution::Found
+                    | Resolution::Curated
+                    | Resolution::Renamed { .. }
+                    | Resolution::Service
             );
             if !resolved && !unresolved.iter().any(|u| u.node == o.key) {
                 unresolved.push(Unresolved {
@@ -492,6 +504,8 @@ fn reasons_for(
                 .unwrap_or_default();
             let message = if p.origin == ix && t.kind() == TermKind::Unknown {
                 t.to_string()
+            } else if p.origin == ix && origin.key.kind == RepoKind::Service {
+                format!("{t}: from its terms of use")
             } else if p.origin == ix {
                 format!("{t}: from its own license{lic}")
             } else {
@@ -516,7 +530,10 @@ fn unresolved_ancestry(graph: &Graph, ancestry: &[NodeIndex]) -> Vec<Unresolved>
         .filter_map(|&a| {
             let n = graph.node(a);
             match n.resolution {
-                Resolution::Found | Resolution::Curated | Resolution::Renamed { .. } => None,
+                Resolution::Found
+                | Resolution::Curated
+                | Resolution::Renamed { .. }
+                | Resolution::Service => None,
                 ref r => Some(Unresolved {
                     node: n.key.clone(),
                     status: r.describe(),
@@ -559,9 +576,14 @@ fn conflicts(
         {
             let declared = m.ids.join(", ");
             let own_kinds: BTreeSet<TermKind> = kb.terms_of(m).iter().map(Term::kind).collect();
+            // Output terms bind whoever uses the generated data, whatever its license says: a card
+            // cannot declare them, so their absence from it is no understatement.
             let compared: Vec<&(Term, NodeIndex)> = binding
                 .iter()
                 .filter(|(_, o)| overridden || *o != ix)
+                .filter(|(t, o)| {
+                    t.kind() != TermKind::OutputTerms && graph.node(*o).key.kind.is_hub()
+                })
                 .collect();
             let missing: Vec<String> = compared
                 .iter()
@@ -781,6 +803,7 @@ pub fn agrees_with_card(kb: &KnowledgeBase, node: &Node, c: &Clarification) -> b
         "license" => card.has_license() && same(&kb.resolve(card).ids, &c.asserted),
         "base_model" => same(&card.base_model, &c.asserted),
         "datasets" => same(&card.datasets, &c.asserted),
+        "generated_by" => same(&card.generated_by, &c.asserted),
         _ => false,
     }
 }
@@ -789,6 +812,7 @@ fn summarise(kind: RepoKind, v: Verdict, reasons: &[Reason], advisories: &[Reaso
     let what = match kind {
         RepoKind::Model => "commercial use",
         RepoKind::Dataset => "commercial use of this dataset",
+        RepoKind::Service => "commercial use of this service's outputs",
     };
     let first = reasons.first().map(|r| r.message.as_str());
     match (v, first) {

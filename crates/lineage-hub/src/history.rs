@@ -25,6 +25,8 @@ impl Inner {
         let plural = match key.kind {
             RepoKind::Model => "models",
             RepoKind::Dataset => "datasets",
+            // Never requested: services have no commits and are never fetched (crawl/schedule.rs).
+            RepoKind::Service => "services",
         };
         let mut segs = vec!["api", plural];
         segs.extend(key.id.split('/'));

@@ -149,6 +149,9 @@ impl Inner {
         let (plural, expand) = match key.kind {
             RepoKind::Model => ("models", MODEL_EXPAND),
             RepoKind::Dataset => ("datasets", DATASET_EXPAND),
+            // Never requested: the crawler answers service nodes itself (crawl/schedule.rs), and a
+            // stray request would find nothing on the Hub.
+            RepoKind::Service => ("services", &[][..]),
         };
         let mut segs = vec!["api", plural];
         segs.extend(key.id.split('/'));
@@ -238,6 +241,7 @@ impl Inner {
         let plural = match kind {
             RepoKind::Model => "models",
             RepoKind::Dataset => "datasets",
+            RepoKind::Service => return None,
         };
         let rest = path.strip_prefix(&format!("/api/{plural}/"))?;
         // Each segment is decoded on its own: an escaped `/` (`a%2Fb`) is no id, not `a/b`.

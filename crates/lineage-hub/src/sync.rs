@@ -467,6 +467,8 @@ fn listing_tag(parent: &NodeKey) -> String {
     match parent.kind {
         RepoKind::Model => format!("base_model:{}", parent.id),
         RepoKind::Dataset => format!("dataset:{}", parent.id),
+        // Services have no children on the Hub and are never listed.
+        RepoKind::Service => format!("service:{}", parent.id),
     }
 }
 
@@ -474,6 +476,7 @@ fn plural(kind: RepoKind) -> &'static str {
     match kind {
         RepoKind::Model => "models",
         RepoKind::Dataset => "datasets",
+        RepoKind::Service => "services",
     }
 }
 
@@ -728,6 +731,7 @@ const CARD_KEYS: &[&str] = &[
     "finetuned_from",
     "datasets",
     "source_datasets",
+    "generated_by",
 ];
 
 /// `cardData` reduced to [`CARD_KEYS`]; `None` when absent or not an object.
@@ -1112,6 +1116,7 @@ fn import(
             match kind {
                 RepoKind::Model => "all",
                 RepoKind::Dataset => "all-datasets",
+                RepoKind::Service => "all-services",
             }
             .into(),
         ),

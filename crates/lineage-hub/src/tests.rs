@@ -3,6 +3,9 @@
 /// The fault soak (ignored by default: it is long), beside the other crawls against the fake Hub.
 mod soak;
 
+/// Datasets written by models and hosted services: the crawler never requests a service.
+mod generated;
+
 use crate::{
     Crawl, CrawlRequest, Direction, Event, Hub, Recorder, RetryPolicy, Settings, Target, Token,
 };

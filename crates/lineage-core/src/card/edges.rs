@@ -4,7 +4,7 @@
 
 use super::{scalar, string_list, HubFacts};
 use crate::graph::{Node, Relation};
-use crate::id::{parse_card_ref, IdError, NodeKey, RepoKind};
+use crate::id::{parse_card_ref, parse_generator_ref, IdError, NodeKey, RepoKind};
 
 /// A parent named by a node's card.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +32,7 @@ impl CardEdges {
         match (bad.kind, child.kind) {
             (RepoKind::Dataset, RepoKind::Model) => Relation::TrainedOn,
             (RepoKind::Dataset, RepoKind::Dataset) => Relation::DerivedFrom,
+            (RepoKind::Model, RepoKind::Dataset) => Relation::GeneratedBy,
             _ => self.relation.unwrap_or(Relation::Finetune),
         }
     }
@@ -82,7 +83,15 @@ pub fn parents_of(node: &Node, hub_relation: Option<Relation>) -> CardEdges {
                     None => {}
                 }
             }
+            for g in &d.generated_by {
+                match parse_generator_ref(g) {
+                    Ok(k) => push(&mut out.parents, k, Relation::GeneratedBy),
+                    Err(e) => out.invalid.push((NodeKey::model(g.trim()), e.to_string())),
+                }
+            }
         }
+        // A hosted service has no card and names nothing upstream.
+        RepoKind::Service => {}
     }
     out
 }

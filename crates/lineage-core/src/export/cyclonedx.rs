@@ -19,13 +19,15 @@ pub const CYCLONEDX_SPEC: &str = "1.6";
 /// properties (docs/sbom.md). `dependencies` hold the edges: each node depends on its shown parents.
 pub fn cyclonedx(view: &View<'_>, info: &DocInfo) -> Value {
     let graph = view.graph();
-    let components: Vec<Value> = view.nodes().map(|ix| component(view, ix, info)).collect();
-    let dependencies: Vec<Value> = view
-        .nodes()
+    let components: Vec<Value> = sbom::nodes(view)
+        .map(|ix| component(view, ix, info))
+        .collect();
+    let dependencies: Vec<Value> = sbom::nodes(view)
         .map(|ix| {
             let mut parents: Vec<String> = view
                 .parents_of(ix)
                 .into_iter()
+                .filter(|(p, _)| sbom::in_bom(view, *p))
                 .map(|(p, _)| graph.node(p).key.to_string())
                 .collect();
             parents.dedup();
@@ -70,7 +72,9 @@ fn component(view: &View<'_>, ix: NodeIndex, info: &DocInfo) -> Value {
         "type".into(),
         json!(match node.key.kind {
             RepoKind::Model => "machine-learning-model",
-            RepoKind::Dataset => "data",
+            // Services are left out of the BOM (`sbom::nodes`); a dataset names its generator in
+            // a `lineage:parent` property.
+            RepoKind::Dataset | RepoKind::Service => "data",
         }),
     );
     c.insert("bom-ref".into(), json!(node.key.to_string()));

@@ -1,6 +1,7 @@
 //! Graphviz DOT: the lineage coloured by verdict, for reviewers and auditors.
 
 use super::{label_lines, verdict_colour, EdgeClass, View, CONFLICT_COLOUR};
+use crate::graph::Relation;
 use crate::id::RepoKind;
 use crate::verdict::Verdict;
 use std::fmt::Write;
@@ -31,6 +32,7 @@ pub fn dot(view: &View<'_>) -> String {
         let shape = match node.key.kind {
             RepoKind::Model => "box",
             RepoKind::Dataset => "cylinder",
+            RepoKind::Service => "hexagon",
         };
         let mut extra: Vec<String> = Vec::new();
         if !a.conflicts.is_empty() {
@@ -78,6 +80,10 @@ pub fn dot(view: &View<'_>) -> String {
                 class.colour()
             )),
         }
+        if rel == Relation::GeneratedBy {
+            // Data written by its parent: a hollow diamond at the generator, whatever it carries.
+            attrs.push("dir=both, arrowtail=odiamond".into());
+        }
         attrs.push(format!("tooltip={}", quote(&carried.describe())));
         let _ = writeln!(out, "  n{pi} -> n{ci} [{}];", attrs.join(", "));
     }
@@ -100,6 +106,12 @@ pub fn dot(view: &View<'_>) -> String {
 red bold: non-commercial / no-derivatives\\lgrey dashed: unknown\\lorange bold: conditions\\l\
 dotted: advisory only\\lthin black: nothing binding\\l\"];\n",
     );
+    if view.has_generated_by() {
+        out.push_str(
+            "    legend_service [label=\"hosted service\", shape=hexagon, fillcolor=\"white\"];\n",
+        );
+        out.push_str("    legend_generated [shape=note, fillcolor=\"white\", label=\"hollow diamond tail: generated-by\\l(carries the generator's output terms)\\l\"];\n");
+    }
     out.push_str("    legend_permitted -> legend_conditional -> legend_forbidden -> legend_unknown [style=invis];\n");
     out.push_str("  }\n");
     out.push_str("}\n");

@@ -1,6 +1,7 @@
 //! Mermaid: the lineage as a flowchart that renders in Markdown (GitHub, GitLab, docs sites).
 
 use super::{label_lines, verdict_colour, EdgeClass, View};
+use crate::graph::Relation;
 use crate::id::RepoKind;
 use crate::verdict::Verdict;
 use std::fmt::Write;
@@ -10,7 +11,8 @@ use std::fmt::Write;
 /// Nodes get synthetic ids (`n0`, `n1`, ... in key order) and quoted labels with the id, license and
 /// verdict, escaped with Mermaid entities (`#quot;`, `#35;`, ...) so that no card text can end a label
 /// or inject markup. Datasets are cylinders, verdicts are classes, roots and nodes with conflicts are
-/// outlined, and edges that pass down a restriction are coloured by `linkStyle`.
+/// outlined, and edges that pass down a restriction are coloured by `linkStyle`; `generated-by` edges
+/// end in a circle and hosted services are hexagons.
 pub fn mermaid(view: &View<'_>) -> String {
     let mut out = String::from("flowchart TB\n");
     for (i, s) in view.shown().iter().enumerate() {
@@ -29,6 +31,7 @@ pub fn mermaid(view: &View<'_>) -> String {
         let _ = match node.key.kind {
             RepoKind::Model => writeln!(out, "  n{i}[\"{label}\"]"),
             RepoKind::Dataset => writeln!(out, "  n{i}[(\"{label}\")]"),
+            RepoKind::Service => writeln!(out, "  n{i}{{{{\"{label}\"}}}}"),
         };
     }
     let mut link_styles: Vec<(usize, &str)> = Vec::new();
@@ -36,7 +39,13 @@ pub fn mermaid(view: &View<'_>) -> String {
         let (Some(pi), Some(ci)) = (view.position(p), view.position(c)) else {
             continue;
         };
-        let _ = writeln!(out, "  n{pi} -->|{}| n{ci}", rel.as_str());
+        // A circle end marks data written by its parent (generated-by).
+        let arrow = if rel == Relation::GeneratedBy {
+            "--o"
+        } else {
+            "-->"
+        };
+        let _ = writeln!(out, "  n{pi} {arrow}|{}| n{ci}", rel.as_str());
         let style = match view.carried(p, rel).class() {
             EdgeClass::Plain => None,
             EdgeClass::Advisory => Some("stroke:#7a7a7a,stroke-dasharray:2 4"),
@@ -79,6 +88,9 @@ pub fn mermaid(view: &View<'_>) -> String {
     }
     for (e, st) in link_styles {
         let _ = writeln!(out, "  linkStyle {e} {st}");
+    }
+    if view.has_generated_by() {
+        out.push_str("  %% legend: a circle end (--o) is generated-by, data written by a model or hosted service (hexagon); it carries the generator's output terms\n");
     }
     out
 }

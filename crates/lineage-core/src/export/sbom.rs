@@ -51,6 +51,18 @@ pub fn rfc3339(secs: i64) -> String {
     )
 }
 
+/// Whether a shown node is a component of the bill of materials: Hub repositories are; a hosted
+/// service is not (nothing of it is shipped), and the dataset it generated names it in a
+/// `lineage:parent` property instead.
+pub(super) fn in_bom(view: &View<'_>, ix: NodeIndex) -> bool {
+    view.graph().node(ix).key.kind.is_hub()
+}
+
+/// The shown nodes that are components of the bill of materials ([`in_bom`]), in view order.
+pub(super) fn nodes<'v>(view: &'v View<'_>) -> impl Iterator<Item = NodeIndex> + 'v {
+    view.nodes().filter(move |&ix| in_bom(view, ix))
+}
+
 /// The Hub's `createdAt` of repositories created before it stored dates (hub-api.md): not a date.
 pub const HUB_DATE_SENTINEL: &str = "2022-03-02T23:29:04Z";
 
@@ -88,12 +100,13 @@ pub(super) fn policy_properties(info: &DocInfo, key: &NodeKey) -> Vec<(&'static 
     out
 }
 
-/// The Hub page of a repository.
+/// The Hub page of a repository (services, never in a bill of materials, get the Hub's front page).
 pub(super) fn hub_url(key: &NodeKey) -> String {
     let path = pct_encode(&key.id, true);
     match key.kind {
         RepoKind::Model => format!("{HUB}/{path}"),
         RepoKind::Dataset => format!("{HUB}/datasets/{path}"),
+        RepoKind::Service => HUB.to_string(),
     }
 }
 

@@ -63,7 +63,7 @@ pub fn spdx(view: &View<'_>, info: &DocInfo) -> Value {
 
     let graph = view.graph();
     let mut suppliers: BTreeMap<Option<String>, String> = BTreeMap::new();
-    for ix in view.nodes() {
+    for ix in sbom::nodes(view) {
         let node = graph.node(ix);
         let id = b.node_id(&node.key);
         let mut p = Map::new();
@@ -185,6 +185,9 @@ pub fn spdx(view: &View<'_>, info: &DocInfo) -> Value {
         b.push(Value::Object(o));
     }
     for (p, c, rel) in view.edges() {
+        if !sbom::in_bom(view, p) {
+            continue;
+        }
         let parent = b.node_id(&graph.node(p).key);
         let child = b.node_id(&graph.node(c).key);
         let kind = match rel {

@@ -5,6 +5,7 @@
 //! without overlap. Deterministic: the same view gives the same bytes.
 
 use super::{display_id, label_lines, plain, verdict_colour, EdgeClass, View, CONFLICT_COLOUR};
+use crate::graph::Relation;
 use crate::id::RepoKind;
 use crate::verdict::Verdict;
 use std::collections::VecDeque;
@@ -215,6 +216,7 @@ pub fn svg(view: &View<'_>) -> String {
             class.colour()
         );
     }
+    out.push_str("  <marker id=\"generated-by\" viewBox=\"0 0 10 10\" refX=\"0\" refY=\"5\" markerWidth=\"9\" markerHeight=\"9\" orient=\"auto-start-reverse\"><path d=\"M0,5 L5,1 L10,5 L5,9 z\" fill=\"white\" stroke=\"#333333\"/></marker>\n");
     out.push_str("</defs>\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
 
     // Edges first, so nodes sit on top of them.
@@ -250,13 +252,19 @@ pub fn svg(view: &View<'_>) -> String {
         };
         let _ = writeln!(
             out,
-            "  <g class=\"edge {}\"><title>{} → {}: {} ({})</title><path d=\"{d}\" fill=\"none\" {} marker-end=\"url(#arrow-{})\"/><text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\" font-size=\"9\" fill=\"{}\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">{}</text></g>",
+            "  <g class=\"edge {}\"><title>{} → {}: {} ({})</title><path d=\"{d}\" fill=\"none\" {}{} marker-end=\"url(#arrow-{})\"/><text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"middle\" font-size=\"9\" fill=\"{}\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">{}</text></g>",
             class.name(),
             xml(&display_id(&view.graph().node(shown[p].ix).key)),
             xml(&display_id(&view.graph().node(shown[c].ix).key)),
             rel.as_str(),
             xml(&carried.describe()),
             stroke(class),
+            if rel == Relation::GeneratedBy {
+                // Data written by its parent: a hollow diamond at the generator.
+                " marker-start=\"url(#generated-by)\""
+            } else {
+                ""
+            },
             class.name(),
             class.colour(),
             rel.as_str()
@@ -330,7 +338,7 @@ pub fn svg(view: &View<'_>) -> String {
         out.push_str("</text>\n  </g>\n");
     }
     out.push_str("</g>\n");
-    legend(&mut out, MARGIN, legend_y);
+    legend(&mut out, MARGIN, legend_y, view.has_generated_by());
     out.push_str("</svg>\n");
     out
 }
@@ -373,7 +381,7 @@ fn stroke(class: EdgeClass) -> String {
     s
 }
 
-/// A box (model) or a cylinder (dataset).
+/// A box (model), a cylinder (dataset) or a hexagon (hosted service).
 fn shape(
     out: &mut String,
     kind: RepoKind,
@@ -387,6 +395,23 @@ fn shape(
             let _ = writeln!(
                 out,
                 "    <rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" rx=\"3\" fill=\"{fill}\" stroke=\"{colour}\" stroke-width=\"{width}\"/>"
+            );
+        }
+        RepoKind::Service => {
+            // A hexagon, as DOT draws a hosted service.
+            let d = (h / 2.0).min(w / 4.0);
+            let _ = writeln!(
+                out,
+                "    <polygon points=\"{:.1},{y:.1} {:.1},{y:.1} {:.1},{:.1} {:.1},{:.1} {:.1},{:.1} {x:.1},{:.1}\" fill=\"{fill}\" stroke=\"{colour}\" stroke-width=\"{width}\"/>",
+                x + d,
+                x + w - d,
+                x + w,
+                y + h / 2.0,
+                x + w - d,
+                y + h,
+                x + d,
+                y + h,
+                y + h / 2.0
             );
         }
         RepoKind::Dataset => {
@@ -403,7 +428,7 @@ fn shape(
     }
 }
 
-fn legend(out: &mut String, x: f64, y: f64) {
+fn legend(out: &mut String, x: f64, y: f64, generated_by: bool) {
     let _ = writeln!(
         out,
         "<g id=\"legend\"><rect x=\"{x}\" y=\"{y}\" width=\"520\" height=\"140\" rx=\"6\" fill=\"white\" stroke=\"#9e9e9e\"/><text x=\"{}\" y=\"{}\" font-size=\"10\">legend</text>",
@@ -473,6 +498,31 @@ fn legend(out: &mut String, x: f64, y: f64) {
             x + 66.0,
             ly + 4.0,
             class.legend()
+        );
+    }
+    if generated_by {
+        // Beside the edge classes, so the legend keeps its size.
+        let (lx, ly) = (x + 300.0, y + 76.0);
+        let _ = writeln!(
+            out,
+            "  <line x1=\"{lx}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"#333333\" marker-start=\"url(#generated-by)\"/><text x=\"{}\" y=\"{}\">generated-by: output terms</text>",
+            lx + 40.0,
+            lx + 48.0,
+            ly + 4.0
+        );
+        shape(
+            out,
+            RepoKind::Service,
+            (lx, y + 92.0, 76.0, 22.0),
+            "white",
+            "#333333",
+            1.0,
+        );
+        let _ = writeln!(
+            out,
+            "  <text x=\"{}\" y=\"{}\" text-anchor=\"middle\">service</text>",
+            lx + 38.0,
+            y + 107.0
         );
     }
     out.push_str("</g>\n");

@@ -2,7 +2,7 @@
 
 use super::{Clarify, Exception, Policy, PolicyErrors, PolicyProblem};
 use crate::graph::Relation;
-use crate::id::{parse_repo_ref, IdError, NodeKey, RepoKind};
+use crate::id::{parse_generator_ref, parse_repo_ref, IdError, NodeKey, RepoKind};
 use crate::license::KnowledgeBase;
 use crate::terms::TermKind;
 use crate::verdict::ConflictCode;
@@ -22,11 +22,12 @@ const TOP_KEYS: [&str; 6] = [
 ];
 const ALLOW_KEYS: [&str; 1] = ["allow"];
 const EXCEPTION_KEYS: [&str; 2] = ["model", "reason"];
-const CLARIFY_KEYS: [&str; 6] = [
+const CLARIFY_KEYS: [&str; 7] = [
     "repo",
     "license",
     "base_model",
     "datasets",
+    "generated_by",
     "relation",
     "reason",
 ];
@@ -424,6 +425,9 @@ fn clarifications(cx: &mut Ctx<'_>, v: &Value<'_>, kb: &KnowledgeBase) -> Vec<Cl
         let datasets = t
             .get("datasets")
             .and_then(|d| repo_list(cx, d, &join(&path, "datasets"), RepoKind::Dataset));
+        let generated_by = t
+            .get("generated_by")
+            .and_then(|g| generator_list(cx, g, &join(&path, "generated_by")));
         let relation = t.get("relation").and_then(|r| {
             let key = join(&path, "relation");
             let s = cx.string(r, &key)?;
@@ -457,14 +461,26 @@ fn clarifications(cx: &mut Ctx<'_>, v: &Value<'_>, kb: &KnowledgeBase) -> Vec<Cl
                 }
             }
         }
-        if !["license", "base_model", "datasets"]
+        if repo.kind == RepoKind::Model {
+            if let Some(v) = t.get("generated_by") {
+                cx.err(
+                    v.span(),
+                    &join(&path, "generated_by"),
+                    format!(
+                        "`generated_by` applies to datasets; {} is a model (write `datasets/{}`)",
+                        repo.id, repo.id
+                    ),
+                );
+            }
+        }
+        if !["license", "base_model", "datasets", "generated_by"]
             .iter()
             .any(|k| t.contains_key(*k))
         {
             cx.err(
                 item.span(),
                 &path,
-                "asserts nothing: give at least one of `license`, `base_model`, `datasets`",
+                "asserts nothing: give at least one of `license`, `base_model`, `datasets`, `generated_by`",
             );
         }
         if let Some(first) = seen.get(&repo) {
@@ -485,6 +501,7 @@ fn clarifications(cx: &mut Ctx<'_>, v: &Value<'_>, kb: &KnowledgeBase) -> Vec<Cl
                 license,
                 base_model,
                 datasets,
+                generated_by,
                 relation,
                 reason,
                 line,
@@ -492,6 +509,38 @@ fn clarifications(cx: &mut Ctx<'_>, v: &Value<'_>, kb: &KnowledgeBase) -> Vec<Cl
         }
     }
     out
+}
+
+/// A list of generators (a single string is accepted as a list of one): `service:org/name` for a
+/// hosted service, `org/name` for a model; kept in the form `parse_generator_ref` reads back.
+fn generator_list(cx: &mut Ctx<'_>, v: &Value<'_>, key: &str) -> Option<Vec<String>> {
+    let items = cx.strings(v, key, true)?;
+    let is_array = matches!(v.get_ref(), DeValue::Array(_));
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (i, (s, span)) in items.into_iter().enumerate() {
+        let k = if is_array {
+            format!("{key}[{i}]")
+        } else {
+            key.to_string()
+        };
+        match parse_generator_ref(&s) {
+            Ok(g) if g.kind == RepoKind::Service => out.push(g.to_string()),
+            Ok(g) => out.push(g.id),
+            Err(e) => {
+                ok = false;
+                cx.err(
+                    span,
+                    &k,
+                    format!(
+                        "{}; a generator is `org/name` (a model) or `service:org/name`",
+                        id_message(&e)
+                    ),
+                );
+            }
+        }
+    }
+    ok.then_some(out)
 }
 
 /// A list of Hub ids of one kind (a single string is accepted as a list of one), normalised to `org/name`.

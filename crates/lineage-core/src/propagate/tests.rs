@@ -384,6 +384,7 @@ const RELATIONS: &[Relation] = &[
     Relation::TrainedOn,
     Relation::DerivedFrom,
     Relation::Renamed,
+    Relation::GeneratedBy,
 ];
 
 #[derive(Clone, Debug)]
@@ -403,7 +404,7 @@ fn spec() -> impl Strategy<Value = Spec> {
 }
 
 /// Builds the graph, fixing relations to fit node kinds (datasets only feed models via trained-on and
-/// datasets via derived-from; models never feed datasets).
+/// datasets via derived-from; models feed datasets only as their generators, via generated-by).
 fn build(s: &Spec, order: &[usize], edge_order: &[usize]) -> Graph {
     let mut g = Graph::new();
     for &i in order {
@@ -438,14 +439,17 @@ fn key(s: &Spec, i: usize) -> NodeKey {
     }
 }
 
-/// The relation a spec edge gets once fitted to its nodes' kinds (`None`: models never feed datasets).
+/// The relation a spec edge gets once fitted to its nodes' kinds (a model feeds a dataset only as
+/// the generator that wrote it).
 fn fitted(s: &Spec, p: usize, c: usize, r: usize) -> Option<Relation> {
     Some(match (s.nodes[p].0, s.nodes[c].0) {
         (true, true) => Relation::DerivedFrom,
         (true, false) => Relation::TrainedOn,
-        (false, true) => return None,
+        (false, true) => Relation::GeneratedBy,
         (false, false) => match RELATIONS[r] {
-            Relation::TrainedOn | Relation::DerivedFrom => Relation::Finetune,
+            Relation::TrainedOn | Relation::DerivedFrom | Relation::GeneratedBy => {
+                Relation::Finetune
+            }
             other => other,
         },
     })

@@ -115,6 +115,8 @@ fn kind_code(kind: RepoKind) -> i64 {
     match kind {
         RepoKind::Model => 0,
         RepoKind::Dataset => 1,
+        // Never stored: hosted services are not Hub repositories and are not synced.
+        RepoKind::Service => 2,
     }
 }
 

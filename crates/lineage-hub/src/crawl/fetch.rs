@@ -27,6 +27,7 @@ pub(super) enum Job {
 #[derive(Clone, Debug)]
 pub(super) enum RepoOutcome {
     Card {
+        /// Boxed: a card is most of the outcome's size.
         declared: Box<Declared>,
         hub_relation: Option<Relation>,
         sha: Option<String>,
@@ -148,6 +149,8 @@ pub(super) fn listing_filter(key: &NodeKey) -> String {
     match key.kind {
         RepoKind::Model => format!("base_model:{}", key.id),
         RepoKind::Dataset => format!("dataset:{}", key.id),
+        // Services are never listed (the crawler answers them without a request).
+        RepoKind::Service => format!("service:{}", key.id),
     }
 }
 

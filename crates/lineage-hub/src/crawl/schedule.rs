@@ -236,6 +236,15 @@ impl<'a> Crawler<'a> {
         if !(st.up || st.down) || st.status != Status::Pending {
             return;
         }
+        if !key.kind.is_hub() {
+            // A hosted service is never fetched (its terms come from the knowledge base): it is
+            // answered here, without a request, and counts against no limit.
+            st.status = Status::InFlight;
+            let mut node = Node::placeholder(key.clone());
+            node.resolution = Resolution::Service;
+            self.record(key, node, None);
+            return;
+        }
         let up_only = self.direction == Direction::Both && st.up && !st.down;
         if (!up_only && self.depth.is_some_and(|d| hops > d)) || (at_limit && hops > 0) {
             return;
@@ -417,7 +426,8 @@ impl<'a> Crawler<'a> {
                 to_reach.push((p.key.clone(), hops.saturating_add(1), true, false));
             }
         }
-        let children_in_depth = self.depth.is_none_or(|d| hops < d);
+        // A hosted service has no children on the Hub to list.
+        let children_in_depth = key.kind.is_hub() && self.depth.is_none_or(|d| hops < d);
         let mut start_listing = false;
         if down && children_in_depth {
             match st.listing {
