@@ -356,3 +356,34 @@ fn descendants_as_of_leave_out_derivatives_created_after_the_date() {
     assert!(!then.contains("late-comer"), "{then}");
     assert!(then.contains("early-bird/falcon-40b-sft"), "{then}{err}");
 }
+
+#[test]
+fn history_says_which_repos_have_no_history_instead_of_skipping_them() {
+    let env = Env::empty();
+    env.hub.add(
+        RepoSpec::model("acme/orphan-sft")
+            .license("apache-2.0")
+            .base_model(["acme/deleted-base"]),
+    );
+    let (code, out, err) = env.run(&["history", "acme/orphan-sft"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("acme/orphan-sft (1 commit"), "{out}");
+    assert!(
+        out.contains("acme/deleted-base") && out.contains("not found on the Hub"),
+        "{out}"
+    );
+    // The model itself missing: said, with nothing read.
+    let (code, out, err) = env.run(&["history", "acme/never-was", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let doc = json(&out);
+    let repos = doc["repos"].as_array().unwrap();
+    assert_eq!(repos.len(), 1, "{out}");
+    assert_eq!(repos[0]["key"], "model:acme/never-was");
+    assert!(
+        repos[0]["failure"]
+            .as_str()
+            .unwrap()
+            .contains("not found on the Hub"),
+        "{out}"
+    );
+}

@@ -32,9 +32,27 @@ impl Engine {
         let mut repos = Vec::new();
         for ix in graph.ancestors(root) {
             let node = graph.node(ix);
-            // Only repos the Hub answered for have commits (not local folders, not missing repos).
-            if node.resolution != Resolution::Found || node.revision.is_none() {
-                continue;
+            // Only repos the Hub answered for have commits. Hosted services have no repo, and a
+            // renamed id's history is its target's (also in the lineage); every other repo is listed
+            // with why its history is unknown, so a missing repo is said, not skipped.
+            match &node.resolution {
+                Resolution::Service | Resolution::Renamed { .. } => continue,
+                Resolution::Found if node.revision.is_some() => {}
+                other => {
+                    let why = match other {
+                        Resolution::Found => "a local folder has no Hub history".to_string(),
+                        other => other.describe(),
+                    };
+                    repos.push(RepoHistory {
+                        key: node.key.clone(),
+                        commits: 0,
+                        reads: 0,
+                        created: None,
+                        changes: Vec::new(),
+                        failure: Some(why),
+                    });
+                    continue;
+                }
             }
             let h = self.hub.history(&node.key, observer).await;
             timelines.add_history(&node.key, &h.changes);
