@@ -3,7 +3,7 @@
 use lineage_core::audit::{self, AuditFilter, AuditSummary, Finding};
 use lineage_core::catalog::Catalog;
 use lineage_core::export::{judge_descendants, Descendant, Scope, View};
-use lineage_core::history::relicense::{self, Timelines};
+use lineage_core::history::relicense::{self, Relicensed, Timelines};
 use lineage_core::history::AsOf;
 use lineage_core::{
     assess, Assessment, Clarifications, DatasetPolicy, Fact, Graph, KnowledgeBase, NodeIndex,
@@ -351,7 +351,10 @@ impl Trace<'_> {
             self.roots(),
             self.scope,
         )
-        .with_findings(|ix| relicense::findings(self.graph(), ix, self.timelines))
+        .with_findings({
+            let relicensed = Relicensed::new(self.graph(), self.timelines);
+            move |ix| relicensed.findings(self.graph(), ix)
+        })
     }
 
     /// The descendants of the first root within the trace's scope, each judged on the cheap path
@@ -363,13 +366,14 @@ impl Trace<'_> {
             return Vec::new();
         };
         // Hook (issue #12): ancestors relicensed since each derivative was created.
+        let relicensed = Relicensed::new(self.graph(), self.timelines);
         judge_descendants(
             self.graph(),
             &self.propagation,
             self.kb,
             root,
             self.scope.depth,
-            &|ix| relicense::findings(self.graph(), ix, self.timelines),
+            &|ix| relicensed.findings(self.graph(), ix),
         )
     }
 }
