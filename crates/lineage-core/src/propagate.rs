@@ -265,13 +265,25 @@ pub struct Propagation {
     spans: Vec<(u32, u32)>,
     cycles: Vec<Vec<NodeIndex>>,
     cycle_of: HashMap<NodeIndex, usize>,
+    /// Each distinct declared license resolved during the run, once (see [`Propagation::own_license`]).
+    licenses: Vec<(LicenseMatch, Box<[TermId]>)>,
+    /// Per node, its slot in `licenses` (`NO_LICENSE` when its own terms come from no license).
+    own_license: Vec<u32>,
 }
+
+/// A node whose own terms come from no declared license.
+const NO_LICENSE: u32 = u32::MAX;
 
 /// Interns terms and caches the own terms of cards with identical license fields.
 struct Interner<'a> {
     terms: Vec<Term>,
     index: HashMap<Term, u32>,
-    own_cache: HashMap<OwnKey<'a>, Box<[u32]>>,
+    /// Own term ids and license slot (or `NO_LICENSE`) of each distinct license field set.
+    own_cache: HashMap<OwnKey<'a>, (Box<[u32]>, u32)>,
+    /// Resolved licenses (kept by the propagation so judging never resolves a card again).
+    licenses: Vec<(LicenseMatch, Box<[TermId]>)>,
+    /// Per node, its slot in `licenses`.
+    own_license: Vec<u32>,
 }
 
 #[derive(PartialEq, Eq, Hash)]
@@ -316,17 +328,23 @@ impl<'a> Interner<'a> {
                 name: node.declared.license_name.as_deref(),
                 link: node.declared.license_link.as_deref(),
             };
-            if let Some(ids) = self.own_cache.get(&key) {
+            if let Some((ids, slot)) = self.own_cache.get(&key) {
                 push(acc, ids);
+                self.own_license[ix.index()] = *slot;
                 return;
             }
-            let ids: Box<[u32]> = own_terms(graph, kb, ix)
-                .terms
-                .iter()
-                .map(|t| self.intern(t))
-                .collect();
+            let own = own_terms(graph, kb, ix);
+            let ids: Box<[u32]> = own.terms.iter().map(|t| self.intern(t)).collect();
             push(acc, &ids);
-            self.own_cache.insert(key, ids);
+            let slot = match own.source {
+                OwnSource::License(m) => {
+                    self.licenses.push((m, ids.iter().map(|&t| TermId(t)).collect()));
+                    (self.licenses.len() - 1) as u32
+                }
+                _ => NO_LICENSE,
+            };
+            self.own_license[ix.index()] = slot;
+            self.own_cache.insert(key, (ids, slot));
         } else {
             let ids: Vec<u32> = own_terms(graph, kb, ix)
                 .terms
@@ -350,6 +368,8 @@ impl Propagation {
             terms: Vec::new(),
             index: HashMap::default(),
             own_cache: HashMap::default(),
+            licenses: Vec::new(),
+            own_license: vec![NO_LICENSE; n],
         };
         // Real lineages carry a handful of distinct terms per node; reserving generously avoids copying a
         // large arena on growth (untouched capacity costs address space, not memory).
@@ -454,7 +474,19 @@ impl Propagation {
             spans,
             cycles,
             cycle_of,
+            licenses: int.licenses,
+            own_license: int.own_license,
         }
+    }
+
+    /// The declared license `ix`'s own terms come from, as resolved during the run (what
+    /// [`own_terms`] gives as [`OwnSource::License`], with those terms' ids): each distinct card
+    /// is resolved once, so judging millions of nodes never resolves one again.
+    pub fn own_license(&self, ix: NodeIndex) -> Option<(&LicenseMatch, &[TermId])> {
+        let slot = *self.own_license.get(ix.index())?;
+        self.licenses
+            .get(slot as usize)
+            .map(|(m, ids)| (m, ids.as_ref()))
     }
 
     /// The dataset policy this propagation used.

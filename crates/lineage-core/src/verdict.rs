@@ -8,6 +8,7 @@ use crate::license::KnowledgeBase;
 use crate::propagate::{own_terms, DatasetPolicy, OwnSource, Propagation};
 use crate::terms::{Term, TermKind};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -232,6 +233,23 @@ pub fn license_label(graph: &Graph, kb: &KnowledgeBase, ix: NodeIndex) -> Option
         OwnSource::Missing => Some("no license declared".into()),
         OwnSource::InheritsFromParent | OwnSource::Unresolved => None,
         OwnSource::Service => Some("terms of use".into()),
+    }
+}
+
+/// [`license_label`], reading a license the propagation resolved instead of resolving it again.
+fn own_label(
+    graph: &Graph,
+    prop: &Propagation,
+    kb: &KnowledgeBase,
+    ix: NodeIndex,
+) -> Option<String> {
+    match prop.own_license(ix) {
+        Some((m, _)) => {
+            let mut parts = m.ids.clone();
+            parts.extend(m.unresolved.iter().cloned());
+            Some(parts.join(", "))
+        }
+        None => license_label(graph, kb, ix),
     }
 }
 
@@ -557,8 +575,9 @@ fn conflicts(
     let mut out: Vec<Found> = Vec::new();
     let inherited: Vec<&(Term, NodeIndex)> = binding.iter().filter(|(_, o)| *o != ix).collect();
     let key_of = |o: NodeIndex| graph.node(o).key.to_string();
+    // Licenses the propagation resolved are read from it, never resolved again (see `own_label`).
     let lic_of = |o: NodeIndex| {
-        license_label(graph, kb, o)
+        own_label(graph, prop, kb, o)
             .map(|l| format!(" ({l})"))
             .unwrap_or_default()
     };
@@ -567,15 +586,20 @@ fn conflicts(
     // replaced it, the whole effective set (own clarified terms included) is what the card understates.
     let card = node.card();
     let overridden = node.card_declared.is_some();
-    let card_match = if card.has_license() {
-        Some(kb.resolve(card))
-    } else {
-        None
+    // Unless a clarification replaced the card, it is what the propagation resolved.
+    let resolved = prop.own_license(ix).filter(|_| !overridden);
+    let card_match = match resolved {
+        _ if !card.has_license() => None,
+        Some((m, _)) => Some(Cow::Borrowed(m)),
+        None => Some(Cow::Owned(kb.resolve(card))),
     };
-    if let Some(m) = card_match.as_ref().filter(|m| !m.ids.is_empty()) {
+    if let Some(m) = card_match.as_deref().filter(|m| !m.ids.is_empty()) {
         {
             let declared = m.ids.join(", ");
-            let own_kinds: BTreeSet<TermKind> = kb.terms_of(m).iter().map(Term::kind).collect();
+            let own_kinds: BTreeSet<TermKind> = match resolved {
+                Some((_, ids)) => ids.iter().map(|&t| prop.term(t).kind()).collect(),
+                None => kb.terms_of(m).iter().map(Term::kind).collect(),
+            };
             // Output terms bind whoever uses the generated data, whatever its license says: a card
             // cannot declare them, so their absence from it is no understatement.
             let compared: Vec<&(Term, NodeIndex)> = binding
@@ -643,7 +667,8 @@ fn conflicts(
                 if !seen.insert(*o) {
                     continue;
                 }
-                if let OwnSource::License(om) = own_terms(graph, kb, *o).source {
+                // What `own_terms` resolves to a license, the propagation already resolved.
+                if let Some((om, _)) = prop.own_license(*o) {
                     for oid in &om.ids {
                         let Some(of) = kb.get(oid).and_then(|e| e.family.as_deref()) else {
                             continue;

@@ -283,10 +283,14 @@ impl Cache {
         parent: &str,
     ) -> rusqlite::Result<Vec<(String, Vec<u8>)>> {
         let conn = self.conn();
+        // `CROSS JOIN` keeps the edges as the outer loop (SQLite never reorders it): left to the
+        // planner (no statistics after a bulk import), it walked every synced model in id order
+        // and probed the edges for each, 2 s on a 2M-model cache instead of 10 ms. The edge
+        // index is ordered by child, which is the id: no sort.
         let mut st = conn.prepare_cached(
             "SELECT s.id, s.last_modified, s.body, s.digest
-             FROM synced_edges e JOIN synced s ON s.kind = 0 AND s.id = e.child
-             WHERE e.parent_kind = ?1 AND e.parent = ?2 ORDER BY s.id",
+             FROM synced_edges e CROSS JOIN synced s ON s.kind = 0 AND s.id = e.child
+             WHERE e.parent_kind = ?1 AND e.parent = ?2 ORDER BY e.child",
         )?;
         let mut rows = st.query(params![kind_code(parent_kind), parent])?;
         let mut out = Vec::new();
