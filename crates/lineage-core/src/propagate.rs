@@ -338,7 +338,8 @@ impl<'a> Interner<'a> {
             push(acc, &ids);
             let slot = match own.source {
                 OwnSource::License(m) => {
-                    self.licenses.push((m, ids.iter().map(|&t| TermId(t)).collect()));
+                    self.licenses
+                        .push((m, ids.iter().map(|&t| TermId(t)).collect()));
                     (self.licenses.len() - 1) as u32
                 }
                 _ => NO_LICENSE,
