@@ -35,16 +35,9 @@ pub(crate) const DATASET_EXPAND: &[&str] = &[
     "sha",
     "tags",
 ];
-/// `expand` values of listing items (`baseModels` is refused on listings; tags carry the relation).
-pub(crate) const LIST_EXPAND: &[&str] = &[
-    "cardData",
-    "createdAt",
-    "disabled",
-    "gated",
-    "lastModified",
-    "sha",
-    "tags",
-];
+/// `expand` values of listing items: a dataset's (`baseModels` is refused on listings; tags carry
+/// the relation).
+pub(crate) const LIST_EXPAND: &[&str] = DATASET_EXPAND;
 /// Listing page size.
 pub(crate) const LIST_LIMIT: usize = 500;
 

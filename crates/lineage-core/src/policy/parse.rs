@@ -514,64 +514,51 @@ fn clarifications(cx: &mut Ctx<'_>, v: &Value<'_>, kb: &KnowledgeBase) -> Vec<Cl
 /// A list of generators (a single string is accepted as a list of one): `service:org/name` for a
 /// hosted service, `org/name` for a model; kept in the form `parse_generator_ref` reads back.
 fn generator_list(cx: &mut Ctx<'_>, v: &Value<'_>, key: &str) -> Option<Vec<String>> {
-    let items = cx.strings(v, key, true)?;
-    let is_array = matches!(v.get_ref(), DeValue::Array(_));
-    let mut out = Vec::new();
-    let mut ok = true;
-    for (i, (s, span)) in items.into_iter().enumerate() {
-        let k = if is_array {
-            format!("{key}[{i}]")
-        } else {
-            key.to_string()
-        };
-        match parse_generator_ref(&s) {
-            Ok(g) if g.kind == RepoKind::Service => out.push(g.to_string()),
-            Ok(g) => out.push(g.id),
-            Err(e) => {
-                ok = false;
-                cx.err(
-                    span,
-                    &k,
-                    format!(
-                        "{}; a generator is `org/name` (a model) or `service:org/name`",
-                        id_message(&e)
-                    ),
-                );
-            }
-        }
-    }
-    ok.then_some(out)
+    id_list(cx, v, key, |s| match parse_generator_ref(s) {
+        Ok(g) if g.kind == RepoKind::Service => Ok(g.to_string()),
+        Ok(g) => Ok(g.id),
+        Err(e) => Err(format!(
+            "{}; a generator is `org/name` (a model) or `service:org/name`",
+            id_message(&e)
+        )),
+    })
 }
 
 /// A list of Hub ids of one kind (a single string is accepted as a list of one), normalised to `org/name`.
 fn repo_list(cx: &mut Ctx<'_>, v: &Value<'_>, key: &str, kind: RepoKind) -> Option<Vec<String>> {
+    id_list(cx, v, key, |s| match parse_repo_ref(s, kind) {
+        Ok(r) if r.key.kind != kind => Err(format!("`{s}` is not a {}", kind.as_str())),
+        Ok(r) if r.revision.is_some() => {
+            Err(format!("`{s}`: name the repository without a revision"))
+        }
+        Ok(r) => Ok(r.key.id),
+        Err(e) => Err(id_message(&e)),
+    })
+}
+
+/// A list of strings (a single string is accepted as a list of one), each read by `parse`; every
+/// item that does not read is reported at its own span (`key[i]`), and the list is then refused.
+fn id_list(
+    cx: &mut Ctx<'_>,
+    v: &Value<'_>,
+    key: &str,
+    parse: impl Fn(&str) -> Result<String, String>,
+) -> Option<Vec<String>> {
     let items = cx.strings(v, key, true)?;
     let is_array = matches!(v.get_ref(), DeValue::Array(_));
     let mut out = Vec::new();
     let mut ok = true;
     for (i, (s, span)) in items.into_iter().enumerate() {
-        let k = if is_array {
-            format!("{key}[{i}]")
-        } else {
-            key.to_string()
-        };
-        match parse_repo_ref(&s, kind) {
-            Ok(r) if r.key.kind != kind => {
+        match parse(&s) {
+            Ok(id) => out.push(id),
+            Err(message) => {
                 ok = false;
-                cx.err(span, &k, format!("`{s}` is not a {}", kind.as_str()));
-            }
-            Ok(r) if r.revision.is_some() => {
-                ok = false;
-                cx.err(
-                    span,
-                    &k,
-                    format!("`{s}`: name the repository without a revision"),
-                );
-            }
-            Ok(r) => out.push(r.key.id),
-            Err(e) => {
-                ok = false;
-                cx.err(span, &k, id_message(&e));
+                let k = if is_array {
+                    format!("{key}[{i}]")
+                } else {
+                    key.to_string()
+                };
+                cx.err(span, &k, message);
             }
         }
     }

@@ -390,6 +390,14 @@ fn the_catalog_names_the_generators_of_well_known_synthetic_sets() {
         gen("datasets/Magpie-Align/Magpie-Llama-3.1-Pro-MT-300K-Filtered"),
         vec!["meta-llama/Llama-3.1-70B-Instruct"]
     );
+    assert_eq!(
+        gen("datasets/cognitivecomputations/dolphin"),
+        vec!["service:openai/gpt-4", "service:openai/gpt-3.5-turbo"]
+    );
+    assert_eq!(
+        gen("datasets/WizardLMTeam/WizardLM_evol_instruct_70k"),
+        vec!["service:openai/gpt-3.5-turbo"]
+    );
     // Every generator the catalog names is a service with reviewed terms or a model id.
     for e in catalog.entries() {
         for g in e.generated_by.iter().flatten() {

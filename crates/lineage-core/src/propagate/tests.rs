@@ -551,12 +551,15 @@ proptest! {
         let g = build(&s, &order, &eorder);
         let mut g2 = g.clone();
         let ix = g2.find(&key(&s, who)).unwrap();
-        // An unlicensed generator's unknown license stands for unknown *output* terms, which make
-        // the data it wrote unknown; naming its license (one with no output terms, like CC BY-NC)
-        // is new knowledge about those outputs, not a restriction on them.
+        // An unlicensed node's unknown license, in a generator or anywhere above one, stands for
+        // unknown *output* terms, which make the data the generator wrote unknown; naming that
+        // license (one with no output terms, like CC BY-NC) is new knowledge about those outputs,
+        // not a restriction on them.
         prop_assume!(
             !(g.node(ix).declared.license.is_empty()
-                && g.children(ix).any(|(_, r)| r == Relation::GeneratedBy))
+                && g.descendants(ix)
+                    .into_iter()
+                    .any(|d| g.children(d).any(|(_, r)| r == Relation::GeneratedBy)))
         );
         let extra = ["cc-by-nc-4.0", "unknown"][which];
         let node = g2.node_mut(ix);

@@ -9,7 +9,7 @@
 
 use crate::{Crawl, CrawlRequest, Direction, Hub, Target};
 use lineage_core::{assess, Clarifications, DatasetPolicy, KnowledgeBase, Propagation, Verdict};
-use lineage_fakehub::{FakeHub, Fault};
+use lineage_fakehub::{FakeHub, Fault, FaultHandle};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -69,27 +69,7 @@ async fn a_2000_repo_family_survives_a_fifth_of_requests_failing() {
     assert_eq!(clean.stats.unreachable, 0);
     let paths: BTreeSet<String> = hub.requests().into_iter().map(|r| r.path).collect();
 
-    let kinds = [
-        Fault::ServerError,
-        Fault::BadGateway,
-        Fault::RateLimited {
-            reset: Some(0),
-            retry_after: None,
-        },
-        Fault::Slow(TIMEOUT * 2),
-        Fault::Truncated,
-        Fault::Reset,
-        Fault::Close,
-        Fault::Status(504),
-    ];
-    let rules: Vec<_> = paths
-        .iter()
-        .filter_map(|p| chosen(p).map(|h| (p, h)))
-        .map(|(p, h)| {
-            let kind = kinds[(h % kinds.len() as u64) as usize].clone();
-            hub.fault(p, kind).times(1)
-        })
-        .collect();
+    let rules = inject_faults(&hub, &paths);
     hub.reset_requests();
     let flaky_dir = tempfile::tempdir().unwrap();
     let t = Instant::now();
@@ -163,27 +143,7 @@ async fn sync_soak(branching: usize, depth: usize, page: usize) -> (u64, u64, u6
     let paths: BTreeSet<String> = hub.requests().into_iter().map(|r| r.path).collect();
     assert!(paths.len() as u64 >= clean.pages, "one request per page");
 
-    let kinds = [
-        Fault::ServerError,
-        Fault::BadGateway,
-        Fault::RateLimited {
-            reset: Some(0),
-            retry_after: None,
-        },
-        Fault::Slow(TIMEOUT * 2),
-        Fault::Truncated,
-        Fault::Reset,
-        Fault::Close,
-        Fault::Status(504),
-    ];
-    let rules: Vec<_> = paths
-        .iter()
-        .filter_map(|p| chosen(p).map(|h| (p, h)))
-        .map(|(p, h)| {
-            let kind = kinds[(h % kinds.len() as u64) as usize].clone();
-            hub.fault(p, kind).times(1)
-        })
-        .collect();
+    let rules = inject_faults(&hub, &paths);
     hub.reset_requests();
     let (flaky, flaky_rows) = sync_all(&hub, page).await;
     let failed = rules.iter().filter(|r| r.hits() > 0).count();
@@ -235,4 +195,30 @@ async fn a_2000_repo_sync_survives_a_fifth_of_requests_failing() {
         flaky as f64 / clean as f64,
         t.elapsed()
     );
+}
+
+/// Makes the chosen fifth of `paths` fail once each, cycling through every fault kind (server errors,
+/// 429, timeouts, truncated bodies, resets, early closes); returns the rules to count their hits.
+fn inject_faults<'h>(hub: &'h FakeHub, paths: &BTreeSet<String>) -> Vec<FaultHandle<'h>> {
+    let kinds = [
+        Fault::ServerError,
+        Fault::BadGateway,
+        Fault::RateLimited {
+            reset: Some(0),
+            retry_after: None,
+        },
+        Fault::Slow(TIMEOUT * 2),
+        Fault::Truncated,
+        Fault::Reset,
+        Fault::Close,
+        Fault::Status(504),
+    ];
+    paths
+        .iter()
+        .filter_map(|p| chosen(p).map(|h| (p, h)))
+        .map(|(p, h)| {
+            let kind = kinds[(h % kinds.len() as u64) as usize].clone();
+            hub.fault(p, kind).times(1)
+        })
+        .collect()
 }
