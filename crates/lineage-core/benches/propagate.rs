@@ -11,6 +11,11 @@ use lineage_core::{
 };
 use std::time::Instant;
 
+// The allocator the `lineage` binary uses, so the figures are the product's. (With the system
+// allocator the build is about 0.5 s slower: building a million nodes is allocation-bound.)
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Rng(u64);
 
 impl Rng {

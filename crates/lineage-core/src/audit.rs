@@ -9,8 +9,9 @@ use crate::graph::{Graph, NodeIndex};
 use crate::id::{NodeKey, RepoKind};
 use crate::license::KnowledgeBase;
 use crate::propagate::Propagation;
-use crate::verdict::{judge, ConflictCode, Verdict};
-use std::collections::{HashMap, VecDeque};
+use crate::verdict::{judge, ConflictCode, Judgement, Verdict};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 
 /// Which models and findings an audit keeps.
 #[derive(Clone, Debug, Default)]
@@ -94,45 +95,43 @@ pub fn audit(
         seen
     });
     let license = filter.license.as_ref().map(|l| l.to_ascii_lowercase());
-    let mut summary = AuditSummary::default();
-    let mut by_code: HashMap<ConflictCode, u64> = HashMap::new();
-    let mut groups: HashMap<(ConflictCode, Option<NodeIndex>, String), u64> = HashMap::new();
-    for ix in graph.node_indices() {
+    // Whether the model at `ix` is audited (the filter, and something declared to audit: a repo not
+    // synced or not resolved has nothing, its descendants report it).
+    let audited = |ix: NodeIndex| {
         let node = graph.node(ix);
-        if node.key.kind != RepoKind::Model {
-            continue;
-        }
-        if in_scope.as_ref().is_some_and(|s| !s[ix.index()]) {
-            continue;
-        }
-        if let Some(a) = &filter.author {
-            if node.key.org() != Some(a.as_str()) {
-                continue;
-            }
-        }
-        let card = node.card();
-        if let Some(l) = &license {
-            if !card.license.iter().any(|c| c.to_ascii_lowercase() == *l) {
-                continue;
-            }
-        }
-        if !node.resolution.is_known() {
-            // Not synced or not resolved: nothing declared to audit (its descendants report it).
-            continue;
-        }
+        node.key.kind == RepoKind::Model
+            && in_scope.as_ref().is_none_or(|s| s[ix.index()])
+            && filter
+                .author
+                .as_ref()
+                .is_none_or(|a| node.key.org() == Some(a.as_str()))
+            && license.as_ref().is_none_or(|l| {
+                node.card()
+                    .license
+                    .iter()
+                    .any(|c| c.to_ascii_lowercase() == *l)
+            })
+            && node.resolution.is_known()
+    };
+    let mut summary = AuditSummary::default();
+    let mut by_code: FxHashMap<ConflictCode, u64> = FxHashMap::default();
+    let mut groups: FxHashMap<(ConflictCode, Option<NodeIndex>), FxHashMap<String, u64>> =
+        FxHashMap::default();
+    judged_in_order(graph, prop, kb, &audited, |ix, j| {
+        let node = graph.node(ix);
         summary.models += 1;
-        let j = judge(graph, prop, kb, ix);
+        let card = node.card();
+        let declared = if card.license.is_empty() {
+            "none".to_string()
+        } else {
+            card.license.join(", ")
+        };
         let mut any = false;
         for f in &j.conflicts {
             if filter.code.is_some_and(|c| c != f.conflict.code) {
                 continue;
             }
             any = true;
-            let declared = if card.license.is_empty() {
-                "none".to_string()
-            } else {
-                card.license.join(", ")
-            };
             let path = match (filter.paths, f.culprit) {
                 (true, Some(c)) => path_up(graph, ix, c)
                     .into_iter()
@@ -144,7 +143,7 @@ pub fn audit(
                 model: &node.key,
                 verdict: j.commercial,
                 code: f.conflict.code,
-                declared,
+                declared: declared.clone(),
                 inherited: f.inherited.clone(),
                 culprit: f.culprit.map(|c| &graph.node(c).key),
                 path,
@@ -153,25 +152,31 @@ pub fn audit(
             sink(&finding);
             summary.findings += 1;
             *by_code.entry(finding.code).or_default() += 1;
-            *groups
-                .entry((finding.code, f.culprit, finding.declared))
-                .or_default() += 1;
+            let same = groups.entry((finding.code, f.culprit)).or_default();
+            match same.get_mut(declared.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    same.insert(declared.clone(), 1);
+                }
+            }
         }
         if any {
             summary.models_with_findings += 1;
         }
-    }
+    });
     summary.by_code = ConflictCode::ALL
         .iter()
         .filter_map(|c| by_code.get(c).map(|n| (*c, *n)))
         .collect();
     let mut groups: Vec<Group> = groups
         .into_iter()
-        .map(|((code, culprit, declared), count)| Group {
-            code,
-            culprit: culprit.map(|c| graph.node(c).key.clone()),
-            declared,
-            count,
+        .flat_map(|((code, culprit), same)| {
+            same.into_iter().map(move |(declared, count)| Group {
+                code,
+                culprit: culprit.map(|c| graph.node(c).key.clone()),
+                declared,
+                count,
+            })
         })
         .collect();
     groups.sort_by(|a, b| {
@@ -185,13 +190,67 @@ pub fn audit(
     summary
 }
 
+/// Nodes judged per batch by [`judged_in_order`].
+const JUDGE_BATCH: usize = 4096;
+
+/// Calls `each` with the judgement of every node `audited` keeps, in node order. The judging is
+/// spread over the machine's cores (batches go round-robin to workers and come back in order), so
+/// the output is the same as judging one node after the other.
+fn judged_in_order(
+    graph: &Graph,
+    prop: &Propagation,
+    kb: &KnowledgeBase,
+    audited: &(dyn Fn(NodeIndex) -> bool + Sync),
+    mut each: impl FnMut(NodeIndex, Judgement),
+) {
+    let n = graph.node_count();
+    let batches = n.div_ceil(JUDGE_BATCH);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |w| w.get())
+        .clamp(1, 8)
+        .min(batches.max(1));
+    let batch = |b: usize| -> Vec<(NodeIndex, Judgement)> {
+        (b * JUDGE_BATCH..((b + 1) * JUDGE_BATCH).min(n))
+            .map(NodeIndex::new)
+            .filter(|&ix| audited(ix))
+            .map(|ix| (ix, judge(graph, prop, kb, ix)))
+            .collect()
+    };
+    std::thread::scope(|s| {
+        let receivers: Vec<_> = (0..workers)
+            .map(|w| {
+                let (tx, rx) = std::sync::mpsc::sync_channel(2);
+                let batch = &batch;
+                s.spawn(move || {
+                    for b in (w..batches).step_by(workers) {
+                        // A closed channel means the consumer stopped: nothing more is wanted.
+                        if tx.send(batch(b)).is_err() {
+                            return;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
+        for b in 0..batches {
+            // A worker that panicked closes its channel; the scope re-raises its panic.
+            let Ok(judged) = receivers[b % workers].recv() else {
+                return;
+            };
+            for (ix, j) in judged {
+                each(ix, j);
+            }
+        }
+    });
+}
+
 /// A shortest path from `from` up to its ancestor `to` (both included); just `from` if `to` is not
 /// an ancestor. Visits only the ancestry of `from`.
 pub fn path_up(graph: &Graph, from: NodeIndex, to: NodeIndex) -> Vec<NodeIndex> {
     if from == to {
         return vec![from];
     }
-    let mut prev: HashMap<NodeIndex, NodeIndex> = HashMap::new();
+    let mut prev: FxHashMap<NodeIndex, NodeIndex> = FxHashMap::default();
     let mut queue = VecDeque::from([from]);
     while let Some(n) = queue.pop_front() {
         for (p, _) in graph.parents(n) {

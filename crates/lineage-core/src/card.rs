@@ -40,19 +40,6 @@ pub struct HubFacts {
 }
 
 impl HubFacts {
-    /// [`HubFacts::from_api`] on an answer the caller owns: the card data is moved, not copied
-    /// (loading millions of synced rows).
-    pub fn from_api_owned(mut v: Value) -> HubFacts {
-        let card_data = match v.get_mut("cardData").map(Value::take) {
-            Some(Value::Object(m)) => Some(m),
-            _ => None,
-        };
-        HubFacts {
-            card_data,
-            ..HubFacts::from_api(&v)
-        }
-    }
-
     /// Reads an API answer (`GET /api/{models,datasets}/{id}`) or a listing item; fields that are
     /// missing or of an unexpected type are simply absent.
     pub fn from_api(v: &Value) -> HubFacts {
@@ -63,12 +50,8 @@ impl HubFacts {
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
                 .map(str::to_string),
-            gated: match v.get("gated") {
-                Some(Value::Bool(b)) => *b,
-                Some(Value::String(s)) => !s.is_empty() && s != "false",
-                _ => false,
-            },
-            disabled: v.get("disabled").and_then(Value::as_bool).unwrap_or(false),
+            gated: gated_flag(v.get("gated")),
+            disabled: disabled_flag(v.get("disabled")),
             created_at: v
                 .get("createdAt")
                 .and_then(Value::as_str)
@@ -113,7 +96,15 @@ impl HubFacts {
         }
         f.files = repo_files(v);
         let tags = v.get("tags").and_then(Value::as_array);
-        for tag in tags.into_iter().flatten().filter_map(Value::as_str) {
+        f.read_tags(tags.into_iter().flatten().filter_map(Value::as_str));
+        f
+    }
+
+    /// Reads the Hub's `tags`: `base_model:[<relation>:]<id>`, `dataset:<id>` and `license:<id>`
+    /// into their fields, and plain tags (`gguf`, `synthetic`, ...) as file evidence.
+    pub fn read_tags<'a>(&mut self, tags: impl IntoIterator<Item = &'a str>) {
+        let f = self;
+        for tag in tags {
             if let Some(rest) = tag.strip_prefix("base_model:") {
                 let (relation, id) = match rest.split_once(':') {
                     Some((r, id)) => match Relation::parse_model_relation(r) {
@@ -130,10 +121,25 @@ impl HubFacts {
                 push_unique(&mut f.tag_datasets, id);
             } else if let Some(id) = tag.strip_prefix("license:") {
                 push_unique(&mut f.tag_licenses, id);
+            } else if !tag.contains(':') {
+                f.files.tags.push(tag.to_string());
             }
         }
-        f
     }
+}
+
+/// The Hub's `gated`: `"auto"`, `"manual"` or `true` mean gated; anything else does not.
+pub fn gated_flag(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => !s.is_empty() && s != "false",
+        _ => false,
+    }
+}
+
+/// The Hub's `disabled`: only `true` means disabled.
+pub fn disabled_flag(v: Option<&Value>) -> bool {
+    v.and_then(Value::as_bool).unwrap_or(false)
 }
 
 /// A Hub date (`2024-02-19T11:06:12.000Z`) as RFC 3339 UTC without fractions
@@ -175,8 +181,8 @@ pub fn hub_time(s: &str) -> Option<String> {
     valid.then(|| format!("{}Z", &s[..19]))
 }
 
-/// The file evidence of an API answer: `siblings[].rfilename`, the quantization method of `config`,
-/// `library_name` and `tags`.
+/// The file evidence of an API answer: `siblings[].rfilename`, the quantization method of `config`
+/// and `library_name` (plain `tags` are added by [`HubFacts::read_tags`]).
 fn repo_files(v: &Value) -> RepoFiles {
     let files = v
         .get("siblings")
@@ -193,21 +199,12 @@ fn repo_files(v: &Value) -> RepoFiles {
         .pointer("/config/quantization_config/quant_method")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let mut tags: Vec<String> = v
+    let tags: Vec<String> = v
         .get("library_name")
         .and_then(Value::as_str)
         .map(str::to_string)
         .into_iter()
         .collect();
-    tags.extend(
-        v.get("tags")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .filter(|t| !t.contains(':'))
-            .map(str::to_string),
-    );
     RepoFiles {
         files,
         quant_method,

@@ -254,9 +254,9 @@ impl Clarifications {
         }
         let mut node = Node::placeholder(key.clone());
         node.resolution = Resolution::Curated;
-        node.fallback = Some(crate::graph::Fallback::Catalog {
+        node.fallback = Some(Box::new(crate::graph::Fallback::Catalog {
             why: hub_status.describe(),
-        });
+        }));
         node.declared = Default::default();
         self.apply(&mut node);
         if node.declared.license.is_empty()

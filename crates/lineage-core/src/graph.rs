@@ -333,7 +333,8 @@ pub struct Node {
     /// conflicts speak of the card's own claim.
     pub card_declared: Option<Box<Declared>>,
     /// Set when the metadata is not the Hub's current answer (a stale cache entry, the catalog).
-    pub fallback: Option<Fallback>,
+    /// Boxed: few nodes have one, and every byte of a node counts in a million-node graph.
+    pub fallback: Option<Box<Fallback>>,
     /// When the repo was created (the Hub's `createdAt`, RFC 3339), when the Hub said.
     pub created_at: Option<String>,
     /// When the revision read was committed (the Hub's `lastModified`, RFC 3339), when the Hub said.

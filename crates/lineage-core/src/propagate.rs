@@ -383,7 +383,9 @@ impl Propagation {
         let mut tarjan = TarjanScc::new();
         tarjan.run(Reversed(g), |scc: &[NodeIndex]| {
             acc.clear();
-            let is_cycle = scc.len() > 1 || g.contains_edge(scc[0], scc[0]);
+            // A self-loop is looked for among the node's parents (a few), not its children (a
+            // popular base has thousands, and walking them for every node is most of the run).
+            let is_cycle = scc.len() > 1 || graph.parents(scc[0]).any(|(p, _)| p == scc[0]);
             for &m in scc {
                 int.push_own(graph, kb, m, &mut acc);
                 for (p, rel) in graph.parents(m) {

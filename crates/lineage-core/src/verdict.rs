@@ -459,7 +459,7 @@ fn stand_ins(graph: &Graph, ancestry: &[NodeIndex]) -> Vec<StandIn> {
             let n = graph.node(a);
             n.fallback.as_ref().map(|f| StandIn {
                 node: n.key.clone(),
-                fallback: f.clone(),
+                fallback: (**f).clone(),
             })
         })
         .collect();

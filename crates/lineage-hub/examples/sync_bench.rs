@@ -25,6 +25,10 @@ use lineage_hub::{CrawlRequest, Direction, Hub, Settings, SyncEvent, Target};
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
+// The allocator the `lineage` binary uses, so the figures are the product's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A small deterministic generator (xorshift64*), so every run sees the same data.
 struct Rng(u64);
 

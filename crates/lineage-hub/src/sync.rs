@@ -246,32 +246,68 @@ impl Hub {
             .map_err(|e| cache_err(inner, e))?;
         let n = (models + datasets) as usize;
         let mut graph = Graph::with_capacity(n + n / 4, n + n / 4);
-        // One thread reads, verifies and parses the rows into nodes and their edges; this one adds
-        // them to the graph: the two overlap (the order of insertion is the order of storage).
+        // One thread reads and verifies the rows, workers parse them into nodes and their edges
+        // (batches go round-robin to the workers and come back in order), and this thread adds
+        // them to the graph: the order of insertion is the order of storage.
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |w| w.get())
+            .clamp(1, 8);
         std::thread::scope(|s| -> Result<(), HubError> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Node, card::CardEdges)>>(8);
-            let reader = s.spawn(move || {
-                let mut batch = Vec::with_capacity(LOAD_BATCH);
-                let read = cache.for_each_synced(|kind, id, body| {
-                    let key = NodeKey {
-                        kind,
-                        id: id.to_string(),
-                    };
-                    batch.push(synced_node(key, body, clarify));
-                    if batch.len() == LOAD_BATCH {
-                        // A closed channel means the builder is gone: the rest is read, not sent.
-                        let _ = tx.send(std::mem::replace(
-                            &mut batch,
-                            Vec::with_capacity(LOAD_BATCH),
-                        ));
+            let mut raw_tx = Vec::with_capacity(workers);
+            let mut parsed_rx = Vec::with_capacity(workers);
+            for _ in 0..workers {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RawRow>>(4);
+                let (ptx, prx) = std::sync::mpsc::sync_channel::<Vec<(Node, card::CardEdges)>>(4);
+                raw_tx.push(tx);
+                parsed_rx.push(prx);
+                s.spawn(move || {
+                    for batch in rx {
+                        let parsed = batch
+                            .into_iter()
+                            .map(|(kind, id, body)| {
+                                let key = NodeKey {
+                                    kind,
+                                    id: id.into(),
+                                };
+                                synced_node(key, body.as_deref(), clarify)
+                            })
+                            .collect();
+                        // A closed channel means the builder is gone: stop.
+                        if ptx.send(parsed).is_err() {
+                            return;
+                        }
                     }
                 });
-                let _ = tx.send(batch);
+            }
+            let reader = s.spawn(move || {
+                let mut batch = Vec::with_capacity(LOAD_BATCH);
+                let mut sent = 0usize;
+                let read = cache.for_each_synced(|kind, id, body| {
+                    batch.push((kind, Box::<str>::from(id), body.map(Box::<[u8]>::from)));
+                    if batch.len() == LOAD_BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(LOAD_BATCH));
+                        // A closed channel means the builder is gone: the rest is read, not sent.
+                        let _ = raw_tx[sent % workers].send(full);
+                        sent += 1;
+                    }
+                });
+                if !batch.is_empty() {
+                    let _ = raw_tx[sent % workers].send(batch);
+                }
+                // Dropping the senders ends the workers once they have parsed what they got.
+                drop(raw_tx);
                 read
             });
-            for batch in rx {
-                for (node, edges) in batch {
-                    add_resolved(&mut graph, node, &edges);
+            // Batches come back in the order they were read; a worker that ended (all sent, or
+            // a panic re-raised by the scope) ends the loop.
+            'batches: for b in 0.. {
+                match parsed_rx[b % workers].recv() {
+                    Ok(parsed) => {
+                        for (node, edges) in parsed {
+                            add_resolved(&mut graph, node, &edges);
+                        }
+                    }
+                    Err(_) => break 'batches,
                 }
             }
             match reader.join() {
@@ -291,8 +327,11 @@ impl Hub {
     }
 }
 
-/// Rows per batch handed from the reading thread to the graph builder in [`Hub::synced_graph`].
+/// Rows per batch handed from the reading thread to the parsing workers in [`Hub::synced_graph`].
 const LOAD_BATCH: usize = 4096;
+
+/// A synced row as read and verified: kind, id, and the body (`None` when it failed its digest).
+type RawRow = (RepoKind, Box<str>, Option<Box<[u8]>>);
 
 /// The node a synced row stands for, with the edges its card names (computed on the reading
 /// thread). A row that failed its digest check is `unreachable`: unknown, never what it claims.
@@ -301,14 +340,14 @@ fn synced_node(
     body: Option<&[u8]>,
     clarify: &Clarifications,
 ) -> (Node, card::CardEdges) {
-    let Some(v) = body.and_then(|b| serde_json::from_slice::<Value>(b).ok()) else {
+    let Some(facts) = body.and_then(stored_facts) else {
         let mut node = Node::placeholder(key);
         node.resolution = Resolution::Unreachable {
             why: "its synced row does not match its digest (edited or corrupted)".into(),
         };
         return (node, card::CardEdges::default());
     };
-    let (node, hub_relation) = node_from_facts(key, HubFacts::from_api_owned(v), clarify);
+    let (node, hub_relation) = node_from_facts(key, facts, clarify);
     let follows =
         node.resolution.is_known() || matches!(node.resolution, Resolution::Unparseable { .. });
     let edges = if follows {
@@ -392,11 +431,11 @@ impl Inner {
         if !self.synced_usable(at) {
             return None;
         }
-        let v: Value = serde_json::from_slice(&body).ok()?;
+        let facts = stored_facts(&body)?;
         self.counters
             .cache_hits
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Some((HubFacts::from_api(&v), self.synced_stale(at)))
+        Some((facts, self.synced_stale(at)))
     }
 
     /// The children of `parent` (models naming it as base or training dataset) from synced rows,
@@ -418,10 +457,7 @@ impl Inner {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let children = rows
             .into_iter()
-            .filter_map(|(id, body)| {
-                let v: Value = serde_json::from_slice(&body).ok()?;
-                Some((NodeKey::model(&id), HubFacts::from_api(&v)))
-            })
+            .filter_map(|(id, body)| Some((NodeKey::model(&id), stored_facts(&body)?)))
             .collect();
         Some((children, self.synced_stale(at)))
     }
@@ -732,6 +768,8 @@ const CARD_KEYS: &[&str] = &[
     "datasets",
     "source_datasets",
     "generated_by",
+    "annotations_creators",
+    "language_creators",
 ];
 
 /// `cardData` reduced to [`CARD_KEYS`]; `None` when absent or not an object.
@@ -784,7 +822,8 @@ impl<'de> Deserialize<'de> for CardFields {
     }
 }
 
-/// The tags lineage reads: `base_model:*`, `dataset:*`, `license:*`; others are skipped.
+/// The tags lineage reads: `base_model:*`, `dataset:*`, `license:*` and `synthetic`; others are
+/// skipped.
 #[derive(Debug, Default)]
 struct LineageTags(Vec<String>);
 
@@ -802,7 +841,8 @@ impl<'de> Deserialize<'de> for LineageTags {
                     fn visit_str<E: de::Error>(self, s: &str) -> Result<Tag, E> {
                         let keep = s.starts_with("base_model:")
                             || s.starts_with("dataset:")
-                            || s.starts_with("license:");
+                            || s.starts_with("license:")
+                            || s.eq_ignore_ascii_case("synthetic");
                         Ok(Tag(keep.then(|| s.to_string())))
                     }
                     fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Tag, A::Error> {
@@ -956,6 +996,31 @@ impl ListingItem {
             parents,
         })
     }
+}
+
+impl ListingItem {
+    /// The Hub's facts of a stored row, read straight from its typed fields: loading millions of
+    /// rows builds no JSON tree per row. Gives what [`HubFacts::from_api`] gives on the same body.
+    fn into_facts(self) -> HubFacts {
+        let mut f = HubFacts {
+            card_data: self.card_data.0,
+            sha: self.sha,
+            gated: card::gated_flag(self.gated.as_ref()),
+            disabled: card::disabled_flag(self.disabled.as_ref()),
+            last_modified: self.last_modified,
+            ..HubFacts::default()
+        };
+        f.read_tags(self.tags.0.iter().map(String::as_str));
+        f
+    }
+}
+
+/// The Hub's facts of a synced row's body (as [`ListingItem::into_row`] stored it); `None` if it
+/// does not parse.
+fn stored_facts(body: &[u8]) -> Option<HubFacts> {
+    serde_json::from_slice::<ListingItem>(body)
+        .ok()
+        .map(ListingItem::into_facts)
 }
 
 /// Parses one dump line into a row.
@@ -1280,6 +1345,26 @@ mod tests {
         let d = card::declared(facts.card_data.as_ref().unwrap(), &facts);
         assert_eq!(d.license, vec!["llama2"]);
         assert_eq!(d.base_model, vec!["meta-llama/Llama-2-7b-hf"]);
+    }
+
+    #[test]
+    fn stored_rows_read_as_the_api_reader_reads_them() {
+        let lines: [&[u8]; 4] = [
+            br#"{"id":"org/m","tags":["gguf","base_model:quantized:org/base","license:apache-2.0","dataset:d/x"],"cardData":{"license":["mit","apache-2.0"],"base_model":["org/base"],"base_model_relation":"quantized","license_name":"x","license_link":"LICENSE"},"sha":"abc","lastModified":"2024-01-02T00:00:00.000Z","gated":"manual","disabled":false}"#,
+            br#"{"id":"org/n","tags":["base_model:org/a","base_model:adapter:org/b"],"gated":true,"disabled":true}"#,
+            br#"{"id":"org/o","cardData":"text","tags":null,"sha":5,"gated":"false"}"#,
+            br#"{"id":"d/s","tags":["Synthetic","task_categories:text-generation"],"cardData":{"license":"cc-by-4.0","annotations_creators":["machine-generated"],"generated_by":"service:openai/gpt-4","source_datasets":["d/x"]}}"#,
+        ];
+        for line in lines {
+            let row = parse_line(line, RepoKind::Model).unwrap();
+            let api = HubFacts::from_api(&serde_json::from_slice(&row.body).unwrap());
+            assert_eq!(stored_facts(&row.body).unwrap(), api, "{}", row.id);
+        }
+        // What marks data synthetic survives the reduction (it is an advisory on models trained on it).
+        let row = parse_line(lines[3], RepoKind::Dataset).unwrap();
+        let facts = stored_facts(&row.body).unwrap();
+        assert!(card::declared(facts.card_data.as_ref().unwrap(), &facts).synthetic);
+        assert!(stored_facts(b"{not json").is_none());
     }
 
     #[test]

@@ -295,7 +295,7 @@ async fn after_a_sync_crawls_up_and_down_need_no_request_even_offline() {
     let c = h.crawl(&up, &Clarifications::none()).await.unwrap();
     let root = c.graph.node(c.roots[0]);
     assert!(
-        matches!(&root.fallback, Some(lineage_core::Fallback::StaleCache { why, .. }) if why.contains("synced")),
+        matches!(root.fallback.as_deref(), Some(lineage_core::Fallback::StaleCache { why, .. }) if why.contains("synced")),
         "{:?}",
         root.fallback
     );

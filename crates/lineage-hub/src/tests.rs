@@ -1293,7 +1293,7 @@ async fn stale_answers_are_said_and_refresh_never_falls_back() {
         "model:acme/chat",
         "dataset:data/seed",
     ] {
-        match &node(&stale, id).fallback {
+        match node(&stale, id).fallback.as_deref() {
             Some(Fallback::StaleCache { fetched_at, why }) => {
                 assert!(*fetched_at > 0);
                 assert!(why.contains("500"), "{why}");
@@ -1341,7 +1341,7 @@ async fn the_catalog_standing_in_for_an_unreachable_repo_is_said() {
     let c = hub_client.crawl(&req, &clarify).await.unwrap();
     let base = node(&c, "model:huggyllama/llama-7b");
     assert_eq!(base.resolution, Resolution::Curated);
-    match &base.fallback {
+    match base.fallback.as_deref() {
         Some(Fallback::Catalog { why }) => assert!(why.contains("500"), "{why}"),
         other => panic!("{other:?}"),
     }

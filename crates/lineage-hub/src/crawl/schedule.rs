@@ -316,7 +316,7 @@ impl<'a> Crawler<'a> {
                 let mut node = Node::found(key.clone(), *declared);
                 node.revision = sha;
                 node.gated = gated;
-                node.fallback = fallback;
+                node.fallback = fallback.map(Box::new);
                 node.created_at = created_at;
                 node.last_modified = last_modified;
                 self.clarify.apply(&mut node);
