@@ -36,7 +36,7 @@ pub struct Global {
     /// Whether training-data licenses bind models (strict) or only advise (lenient)
     #[arg(long, global = true, value_enum, default_value_t = DatasetPolicyArg::Strict)]
     pub dataset_policy: DatasetPolicyArg,
-    /// Requests in flight at once
+    /// Requests in flight at once (a stalled request is hedged: sent once more beside it)
     #[arg(long, global = true, value_name = "N")]
     pub concurrency: Option<usize>,
     /// Repositories fetched per command at most (the rest is reported as not crawled, so unknown)

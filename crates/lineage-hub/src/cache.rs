@@ -136,10 +136,13 @@ impl Cache {
     /// The stored answer for `key`, if any. A row whose digest does not match its fields (edited or
     /// corrupted) is treated as absent: the answer is fetched again, or is unreachable offline.
     pub fn get(&self, key: &str) -> Result<Option<Entry>, rusqlite::Error> {
-        let row = self
-            .conn()
-            .query_row(
+        // Statements are prepared once per connection: a crawl asks thousands of times.
+        let conn = self.conn();
+        let row = conn
+            .prepare_cached(
                 "SELECT status, etag, location, error, body, fetched_at, authed, digest FROM responses WHERE key = ?1",
+            )?
+            .query_row(
                 params![key],
                 |r| {
                     let status = r.get::<_, i64>(0)?;
@@ -166,9 +169,10 @@ impl Cache {
 
     /// Stores (or replaces) the answer for `key`, in its own transaction.
     pub fn put(&self, key: &str, e: &Entry) -> Result<(), rusqlite::Error> {
-        self.conn().execute(
+        self.conn().prepare_cached(
             "INSERT OR REPLACE INTO responses (key, status, etag, location, error, body, fetched_at, authed, digest)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?.execute(
             params![
                 key,
                 i64::from(e.status),
@@ -186,10 +190,9 @@ impl Cache {
 
     /// Marks a stored answer as confirmed now (after a 304).
     pub fn touch(&self, key: &str, at: i64) -> Result<(), rusqlite::Error> {
-        self.conn().execute(
-            "UPDATE responses SET fetched_at = ?2 WHERE key = ?1",
-            params![key, at],
-        )?;
+        self.conn()
+            .prepare_cached("UPDATE responses SET fetched_at = ?2 WHERE key = ?1")?
+            .execute(params![key, at])?;
         Ok(())
     }
 

@@ -83,6 +83,9 @@ pub(crate) struct Client {
     token: Option<Token>,
     retry: RetryPolicy,
     requests: AtomicU64,
+    /// Until when (milliseconds since the client was made) the Hub asked to wait (429).
+    waiting_until: AtomicU64,
+    made: std::time::Instant,
 }
 
 impl Client {
@@ -101,12 +104,20 @@ impl Client {
             token: settings.token.clone(),
             retry: settings.retry.clone(),
             requests: AtomicU64::new(0),
+            waiting_until: AtomicU64::new(0),
+            made: std::time::Instant::now(),
         })
     }
 
     /// Requests sent so far (each retry counts).
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Whether a request is waiting out a rate limit (429) now: no request should be added then.
+    pub fn rate_limited(&self) -> bool {
+        let now = self.made.elapsed().as_millis() as u64;
+        self.waiting_until.load(Ordering::Relaxed) > now
     }
 
     /// Whether requests carry a token.
@@ -140,6 +151,8 @@ impl Client {
                 // The backoff decides whether another try is left; the Hub decides how long to wait.
                 (AttemptError::RateLimited(_, wait), Some(_)) => {
                     observer.event(&Event::Waiting { wait: *wait });
+                    let until = (self.made.elapsed() + *wait).as_millis() as u64;
+                    self.waiting_until.fetch_max(until, Ordering::Relaxed);
                     Some(*wait)
                 }
                 (_, d) => d,

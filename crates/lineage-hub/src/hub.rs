@@ -137,6 +137,11 @@ impl Hub {
 }
 
 impl Inner {
+    /// Whether the Hub asked to wait (429) and the wait is not over.
+    pub fn rate_limited(&self) -> bool {
+        self.client.rate_limited()
+    }
+
     /// `{endpoint}/api/{models|datasets}/{id}[/revision/{rev}]?expand=...`.
     pub fn api_url(&self, key: &NodeKey, revision: Option<&str>) -> Url {
         let (plural, expand) = match key.kind {

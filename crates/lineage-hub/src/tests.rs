@@ -1372,3 +1372,57 @@ async fn a_refused_connection_fails_fast() {
     // One try and one retry, not 1 + max_retries (5 retries with this backoff take seconds).
     assert_eq!(c.stats.requests, 2, "{:?}", c.stats);
 }
+
+/// A stalled answer is hedged: the same request is sent once more, the first answer is used and
+/// the crawl does not wait for the stalled one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_request_is_hedged_once() {
+    let hub = FakeHub::start();
+    hub.add(RepoSpec::model("stall/root").license("mit"));
+    for i in 0..14 {
+        hub.add(
+            RepoSpec::model(&format!("stall/a{i:02}"))
+                .license("mit")
+                .base_model(["stall/root"]),
+        );
+    }
+    for i in 0..3 {
+        hub.add(
+            RepoSpec::model(&format!("stall/b{i}"))
+                .license("mit")
+                .base_model(["stall/a13"]),
+        );
+    }
+    hub.set_latency(Duration::from_millis(5));
+    let first = tempfile::tempdir().unwrap();
+    let mut s = settings(&hub, first.path());
+    s.concurrency = 1;
+    let calm = crawl_with(s, &["stall/root"], Direction::Down).await;
+    let calm_requests = hub.request_count();
+    let filter = "filter=base_model%3Astall%2Fa09&";
+    let stalling = hub
+        .requests()
+        .into_iter()
+        .find(|r| r.path.starts_with("/api/models?") && r.path.contains(filter))
+        .unwrap()
+        .path;
+    // That listing, asked for after enough answers to know the pace, stalls far longer than the
+    // others take (longer than the whole crawl), once.
+    hub.fault(&stalling, Fault::Slow(Duration::from_millis(1800)))
+        .times(1);
+
+    let second = tempfile::tempdir().unwrap();
+    let mut s = settings(&hub, second.path());
+    s.concurrency = 1;
+    let stalled = crawl_with(s, &["stall/root"], Direction::Down).await;
+    assert_eq!(shape(&stalled.graph), shape(&calm.graph));
+    assert!(stalled.incomplete.is_empty(), "{:?}", stalled.incomplete);
+    let sent = hub.requests()[calm_requests..].to_vec();
+    let asked = sent.iter().filter(|r| r.path == stalling).count();
+    assert_eq!(asked, 2, "the stalled request and its hedge");
+    assert_eq!(
+        sent.len(),
+        calm_requests + 1,
+        "one request more than the calm crawl"
+    );
+}

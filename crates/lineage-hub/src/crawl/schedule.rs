@@ -20,6 +20,7 @@ use lineage_core::{
 use serde_json::Map;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 use url::Url;
 
@@ -124,6 +125,57 @@ pub(super) struct Crawler<'a> {
     lists_started: bool,
     /// Models reached upwards whose fetch waits until no listing is pending (see `schedule`).
     deferred: Vec<NodeKey>,
+}
+
+/// A job under way: its attempts (two once it is hedged).
+#[derive(Debug)]
+struct Running {
+    job: Job,
+    hedged: bool,
+    tasks: Vec<tokio::task::AbortHandle>,
+}
+
+/// The crawl's sense of how long an answer takes, to tell a stalled request from a normal one.
+///
+/// A request under way for [`Pace::FACTOR`] times the median answer time (and at least
+/// [`Pace::FLOOR`]) is stalled: it is hedged and no longer holds a concurrency slot. Only answers
+/// that took the network's time count (a cached answer takes microseconds), and nothing is judged
+/// stalled before [`Pace::MIN_SAMPLES`] answers are in.
+#[derive(Debug, Default)]
+struct Pace {
+    /// The last answer times, oldest first (at most [`Pace::WINDOW`]).
+    recent: VecDeque<Duration>,
+}
+
+impl Pace {
+    const FACTOR: u32 = 4;
+    const FLOOR: Duration = Duration::from_millis(100);
+    const MIN_SAMPLES: usize = 8;
+    const WINDOW: usize = 64;
+    /// Quicker than this, an answer came from the cache, not the network.
+    const LOCAL: Duration = Duration::from_millis(2);
+
+    fn record(&mut self, took: Duration) {
+        if took < Self::LOCAL {
+            return;
+        }
+        if self.recent.len() == Self::WINDOW {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(took);
+    }
+
+    /// How long a request may be under way before it gives its slot up; `None` until enough
+    /// answers are in.
+    fn slow_after(&self) -> Option<Duration> {
+        if self.recent.len() < Self::MIN_SAMPLES {
+            return None;
+        }
+        let mut times: Vec<Duration> = self.recent.iter().copied().collect();
+        let mid = times.len() / 2;
+        let (_, median, _) = times.select_nth_unstable(mid);
+        Some((*median * Self::FACTOR).max(Self::FLOOR))
+    }
 }
 
 impl<'a> Crawler<'a> {
@@ -617,12 +669,20 @@ impl<'a> Crawler<'a> {
     }
 
     /// Runs jobs with continuous dispatch: up to `concurrency` requests are in flight, and a new one
-    /// starts as soon as a slot frees. Results are taken in the order they arrive, so which repo
-    /// comes with its parent's listing and which is fetched alone can depend on timing; the graph
-    /// the crawl returns does not (see [`Graph::sorted`]).
+    /// starts as soon as a slot frees. A request that takes far longer than the others (see
+    /// [`Pace`]) is hedged: the same request is sent once more, the first answer is taken and the
+    /// other attempt dropped, so one stalled answer does not hold the whole crawl back. A stalled
+    /// attempt gives its slot to its hedge; at most twice `concurrency` are ever open, and nothing is
+    /// hedged while the Hub asks to wait (429). Results are taken in the order they arrive, so which
+    /// repo comes with its parent's listing and which is fetched alone can depend on timing; the
+    /// graph the crawl returns does not (see [`Graph::sorted`]).
     pub async fn run(&mut self) {
         let mut tasks: JoinSet<Done> = JoinSet::new();
-        let mut running: HashMap<tokio::task::Id, Job> = HashMap::new();
+        // Attempts under way (job number, start); jobs by number with their attempts.
+        let mut attempts: HashMap<tokio::task::Id, (u64, Instant)> = HashMap::new();
+        let mut jobs: HashMap<u64, Running> = HashMap::new();
+        let mut next_job = 0u64;
+        let mut pace = Pace::default();
         loop {
             self.settle();
             if tasks.is_empty() && self.queue.is_empty() {
@@ -638,32 +698,97 @@ impl<'a> Crawler<'a> {
                 }
                 self.settle();
             }
-            while tasks.len() < self.concurrency {
-                let Some(job) = self.queue.pop_front() else {
+            let slow_after = pace.slow_after().filter(|_| !self.inner.rate_limited());
+            loop {
+                let now = Instant::now();
+                let is_slow = |at: Instant| slow_after.is_some_and(|t| now - at >= t);
+                let holding = attempts.values().filter(|(_, at)| !is_slow(*at)).count();
+                if holding >= self.concurrency || tasks.len() >= 2 * self.concurrency {
                     break;
+                }
+                // A stalled job not hedged yet goes first; else the next job.
+                let stalled = attempts
+                    .values()
+                    .filter(|(n, at)| is_slow(*at) && jobs.get(n).is_some_and(|j| !j.hedged))
+                    .map(|(n, _)| *n)
+                    .min();
+                let number = match stalled {
+                    Some(n) => n,
+                    None => {
+                        let Some(job) = self.queue.pop_front() else {
+                            break;
+                        };
+                        next_job += 1;
+                        jobs.insert(
+                            next_job,
+                            Running {
+                                job,
+                                hedged: false,
+                                tasks: Vec::new(),
+                            },
+                        );
+                        next_job
+                    }
                 };
+                let entry = jobs
+                    .get_mut(&number)
+                    .expect("the job was just found or added");
+                entry.hedged |= stalled.is_some();
                 let inner = Arc::clone(&self.inner);
                 let observer = Arc::clone(&self.observer);
-                let task_job = job.clone();
+                let task_job = entry.job.clone();
                 let as_of = self.as_of.clone();
                 let handle = tasks.spawn(async move {
                     run_job(&inner, &task_job, as_of.as_ref(), &*observer).await
                 });
-                running.insert(handle.id(), job);
+                attempts.insert(handle.id(), (number, Instant::now()));
+                entry.tasks.push(handle);
             }
             self.in_flight = tasks.len();
-            let Some(joined) = tasks.join_next_with_id().await else {
+            // Wait for an answer, or until the next attempt under way turns slow.
+            let next_slow = slow_after.and_then(|t| {
+                let now = Instant::now();
+                attempts
+                    .values()
+                    .filter(|(n, _)| jobs.get(n).is_some_and(|j| !j.hedged))
+                    .map(|(_, at)| *at + t)
+                    .filter(|due| *due > now)
+                    .min()
+            });
+            let joined = match next_slow {
+                Some(due) => {
+                    tokio::select! {
+                        joined = tasks.join_next_with_id() => joined,
+                        () = tokio::time::sleep_until(due.into()) => continue,
+                    }
+                }
+                None => tasks.join_next_with_id().await,
+            };
+            let Some(joined) = joined else {
                 break;
             };
-            self.in_flight = tasks.len();
             let (id, done) = match joined {
                 Ok((id, done)) => (id, Some(done)),
-                // A task that panicked: its repo or listing fails closed.
+                // A task that panicked: its repo or listing fails closed. (A dropped attempt was
+                // forgotten when it was dropped.)
                 Err(e) => (e.id(), None),
             };
-            let Some(job) = running.remove(&id) else {
+            let Some((number, started)) = attempts.remove(&id) else {
                 continue;
             };
+            let Some(Running {
+                job, tasks: all, ..
+            }) = jobs.remove(&number)
+            else {
+                continue;
+            };
+            // The first answer wins; the other attempt of a hedged job is dropped.
+            for other in all.iter().filter(|h| h.id() != id) {
+                other.abort();
+                attempts.remove(&other.id());
+            }
+            self.in_flight = tasks.len() - (all.len() - 1);
+            pace.record(started.elapsed());
             let done = done.unwrap_or_else(|| {
                 let why = "internal error while fetching".to_string();
                 match &job {
@@ -750,6 +875,37 @@ mod tests {
             json!({"id": id, "cardData": {"license": "mit", "base_model": "a/root"}, "tags": []});
         let facts = crate::card::HubFacts::from_api(&item);
         (NodeKey::model(id), Listed { facts, stale: None })
+    }
+
+    #[test]
+    fn pace_tells_a_stalled_request_from_the_network_s_usual_time() {
+        let ms = Duration::from_millis;
+        let mut pace = Pace::default();
+        for _ in 0..100 {
+            // Answers from the cache say nothing about the network.
+            pace.record(Duration::from_micros(300));
+        }
+        assert_eq!(pace.slow_after(), None);
+        for i in 0..7 {
+            pace.record(ms(40 + i));
+        }
+        assert_eq!(pace.slow_after(), None, "not before enough answers are in");
+        pace.record(ms(900));
+        assert_eq!(
+            pace.slow_after(),
+            Some(ms(44) * Pace::FACTOR),
+            "the median, not the mean"
+        );
+        let mut quick = Pace::default();
+        for _ in 0..Pace::MIN_SAMPLES {
+            quick.record(ms(3));
+        }
+        assert_eq!(quick.slow_after(), Some(Pace::FLOOR));
+        // Only the recent answers count: the pace follows the network.
+        for _ in 0..Pace::WINDOW {
+            pace.record(ms(200));
+        }
+        assert_eq!(pace.slow_after(), Some(ms(200) * Pace::FACTOR));
     }
 
     #[test]
