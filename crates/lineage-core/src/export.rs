@@ -55,8 +55,9 @@ use crate::id::{NodeKey, RepoKind};
 use crate::license::KnowledgeBase;
 use crate::propagate::{pass, Pass, Propagation};
 use crate::terms::{Term, TermKind};
-use crate::verdict::{assess, license_label, Assessment, Conflict, Verdict};
+use crate::verdict::{assess, judge, license_label, Assessment, Conflict, Judgement, Verdict};
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::{HashMap, VecDeque};
 
 /// Which part of the graph around the roots a [`View`] shows: ancestors, descendants or both, and how
@@ -101,14 +102,39 @@ impl Scope {
 #[derive(Debug)]
 struct Shown {
     ix: NodeIndex,
-    assessment: Assessment,
+    /// The verdict and conflict codes, on the cheap path: enough to colour and label the node.
+    judgement: Judgement,
+    /// Findings made outside the verdict (see [`View::with_findings`]).
+    extra: Vec<Conflict>,
+    /// The full assessment with explanations, built the first time an export prints it.
+    assessment: OnceCell<Assessment>,
     license: Option<String>,
 }
 
-/// The part of a propagated graph an export shows, with every shown node assessed.
+impl Shown {
+    /// The verdict on commercial use.
+    fn verdict(&self) -> Verdict {
+        self.judgement.commercial
+    }
+
+    /// The conflict codes, in the order the assessment lists them.
+    fn conflict_codes(&self) -> Vec<&'static str> {
+        self.judgement
+            .conflicts
+            .iter()
+            .map(|f| f.conflict.code)
+            .chain(self.extra.iter().map(|c| c.code))
+            .map(|c| c.as_str())
+            .collect()
+    }
+}
+
+/// The part of a propagated graph an export shows, with every shown node judged.
 ///
 /// Built once and shared by the exports; nodes are kept sorted by [`NodeKey`], which is the order of
-/// every output and the source of the synthetic ids (`n0`, `n1`, ...) of DOT and Mermaid.
+/// every output and the source of the synthetic ids (`n0`, `n1`, ...) of DOT and Mermaid. Each node is
+/// judged on the cheap path ([`judge`]: verdict and conflict codes, what colours a picture); its full
+/// assessment with explanation paths is built only when an export prints it.
 #[derive(Debug)]
 pub struct View<'a> {
     graph: &'a Graph,
@@ -164,10 +190,13 @@ impl<'a> View<'a> {
     }
 
     /// Adds findings made outside [`assess`] (the `license-changed` finding of issue #12) to every
-    /// shown node's assessment, so every export reports them.
+    /// shown node, so every export reports them.
     pub fn with_findings(mut self, findings: impl Fn(NodeIndex) -> Vec<Conflict>) -> View<'a> {
         for s in &mut self.shown {
-            s.assessment.conflicts.extend(findings(s.ix));
+            s.extra.extend(findings(s.ix));
+            if let Some(a) = s.assessment.get_mut() {
+                a.conflicts.extend(findings(s.ix));
+            }
         }
         self
     }
@@ -195,7 +224,9 @@ impl<'a> View<'a> {
             .iter()
             .map(|&ix| Shown {
                 ix,
-                assessment: assess(graph, prop, kb, ix),
+                judgement: judge(graph, prop, kb, ix),
+                extra: Vec::new(),
+                assessment: OnceCell::new(),
                 license: license_label(graph, kb, ix),
             })
             .collect();
@@ -251,9 +282,22 @@ impl<'a> View<'a> {
         self.pos.contains_key(&ix)
     }
 
-    /// The assessment of a shown node.
+    /// The assessment of a shown node, with its explanations (built on first use).
     pub fn assessment(&self, ix: NodeIndex) -> Option<&Assessment> {
-        self.pos.get(&ix).map(|&i| &self.shown[i].assessment)
+        self.pos.get(&ix).map(|&i| self.assessed(&self.shown[i]))
+    }
+
+    /// The verdict of a shown node (no explanation is built).
+    pub fn verdict(&self, ix: NodeIndex) -> Option<Verdict> {
+        self.pos.get(&ix).map(|&i| self.shown[i].verdict())
+    }
+
+    fn assessed<'s>(&self, s: &'s Shown) -> &'s Assessment {
+        s.assessment.get_or_init(|| {
+            let mut a = assess(self.graph, self.prop, self.kb, s.ix);
+            a.conflicts.extend(s.extra.iter().cloned());
+            a
+        })
     }
 
     /// The position of a shown node in key order: the number behind its synthetic id.
@@ -533,7 +577,7 @@ fn label_lines(view: &View<'_>, shown: &Shown) -> Vec<String> {
     vec![
         display_id(&view.graph().node(shown.ix).key),
         license_text(view, shown),
-        shown.assessment.commercial.to_string(),
+        shown.verdict().to_string(),
     ]
 }
 
@@ -577,6 +621,40 @@ mod tests {
         assert!(line_of("datasets/tatsu-lab/alpaca").contains("shape=cylinder"));
         assert!(out.contains("label=\"trained-on\""), "{out}");
         assert_snapshot!("dot", out);
+    }
+
+    #[test]
+    fn pictures_without_explanations_build_none() {
+        let f = Fixture::new();
+        let view = View::new(&f.graph, &f.prop, &f.kb, &[f.root], Scope::BOTH)
+            .with_findings(|_| Vec::new());
+        let built = |v: &View<'_>| {
+            v.shown
+                .iter()
+                .filter(|s| s.assessment.get().is_some())
+                .count()
+        };
+        mermaid(&view);
+        tree(&view);
+        assert_eq!(
+            built(&view),
+            0,
+            "colouring and labelling use the cheap judgement"
+        );
+        // What they print agrees with the full assessment.
+        for s in &view.shown {
+            let a = view.assessment(s.ix).unwrap();
+            assert_eq!(s.verdict(), a.commercial);
+            let codes: Vec<&str> = a.conflicts.iter().map(|c| c.code.as_str()).collect();
+            assert_eq!(s.conflict_codes(), codes);
+        }
+        let fresh = View::new(&f.graph, &f.prop, &f.kb, &[f.root], Scope::BOTH);
+        dot(&fresh);
+        assert_eq!(
+            built(&fresh),
+            fresh.shown.len(),
+            "DOT prints every node's summary"
+        );
     }
 
     #[test]

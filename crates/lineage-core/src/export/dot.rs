@@ -23,7 +23,7 @@ pub fn dot(view: &View<'_>) -> String {
 
     for (i, s) in view.shown().iter().enumerate() {
         let node = view.graph().node(s.ix);
-        let a = &s.assessment;
+        let a = view.assessed(s);
         let mut label = label_lines(view, s).join("\n");
         let mut tooltip = format!("{}\n{}", node.key, a.summary);
         if let Some(f) = &node.fallback {

@@ -32,7 +32,7 @@ pub fn json(view: &View<'_>) -> Value {
         .iter()
         .map(|s| {
             let node = graph.node(s.ix);
-            let a = &s.assessment;
+            let a = view.assessed(s);
             let mut o = Map::new();
             o.insert("id".into(), json!(node.key.to_string()));
             o.insert("kind".into(), json!(node.key.kind.as_str()));

@@ -17,10 +17,9 @@ pub fn mermaid(view: &View<'_>) -> String {
     let mut out = String::from("flowchart TB\n");
     for (i, s) in view.shown().iter().enumerate() {
         let node = view.graph().node(s.ix);
-        let a = &s.assessment;
         let mut lines = label_lines(view, s);
-        if !a.conflicts.is_empty() {
-            let codes: Vec<&str> = a.conflicts.iter().map(|c| c.code.as_str()).collect();
+        let codes = s.conflict_codes();
+        if !codes.is_empty() {
             lines.push(format!("conflict: {}", codes.join(", ")));
         }
         let label = lines
@@ -73,12 +72,12 @@ pub fn mermaid(view: &View<'_>) -> String {
             .collect()
     };
     for v in Verdict::ALL {
-        let members = ids(&|i| view.shown()[i].assessment.commercial == v);
+        let members = ids(&|i| view.shown()[i].verdict() == v);
         if !members.is_empty() {
             let _ = writeln!(out, "  class {} {v}", members.join(","));
         }
     }
-    let conflicted = ids(&|i| !view.shown()[i].assessment.conflicts.is_empty());
+    let conflicted = ids(&|i| !view.shown()[i].conflict_codes().is_empty());
     if !conflicted.is_empty() {
         let _ = writeln!(out, "  class {} conflict", conflicted.join(","));
     }

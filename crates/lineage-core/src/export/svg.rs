@@ -47,7 +47,7 @@ pub fn svg(view: &View<'_>) -> String {
         .iter()
         .map(|s| {
             let node = view.graph().node(s.ix);
-            let a = &s.assessment;
+            let a = view.assessed(s);
             let mut lines = label_lines(view, s);
             let mut title = vec![node.key.to_string(), a.summary.clone()];
             if !a.conflicts.is_empty() {
@@ -274,14 +274,14 @@ pub fn svg(view: &View<'_>) -> String {
     for (i, b) in boxes.iter().enumerate() {
         let s = &shown[i];
         let node = view.graph().node(s.ix);
-        let a = &s.assessment;
+        let verdict = s.verdict();
         let root = view.is_root(s.ix);
-        let fill = verdict_colour(a.commercial);
+        let fill = verdict_colour(verdict);
         let sw = if root { 3.0 } else { 1.0 };
         let _ = writeln!(
             out,
             "  <g class=\"node {}{}\" id=\"n{i}\"><title>{}</title>",
-            a.commercial.as_str(),
+            verdict.as_str(),
             if root { " root" } else { "" },
             b.title
                 .iter()
@@ -289,7 +289,8 @@ pub fn svg(view: &View<'_>) -> String {
                 .collect::<Vec<_>>()
                 .join("\n")
         );
-        if !a.conflicts.is_empty() {
+        let conflicted = !s.conflict_codes().is_empty();
+        if conflicted {
             shape(
                 &mut out,
                 node.key.kind,
@@ -299,7 +300,7 @@ pub fn svg(view: &View<'_>) -> String {
                 1.5,
             );
         }
-        let border = if a.conflicts.is_empty() {
+        let border = if !conflicted {
             "#333333"
         } else {
             CONFLICT_COLOUR

@@ -96,15 +96,14 @@ fn node_text(view: &View<'_>, ix: NodeIndex) -> String {
         return plain(&display_id(&view.graph().node(ix).key)).into_owned();
     };
     let s = &view.shown()[i];
-    let a = &s.assessment;
     let mut t = format!(
         "{} [{}] ({})",
-        plain(&display_id(&a.node)),
-        a.commercial,
+        plain(&display_id(&view.graph().node(ix).key)),
+        s.verdict(),
         plain(&license_text(view, s))
     );
-    if !a.conflicts.is_empty() {
-        let codes: Vec<&str> = a.conflicts.iter().map(|c| c.code.as_str()).collect();
+    let codes = s.conflict_codes();
+    if !codes.is_empty() {
         t.push_str(&format!(" conflicts: {}", codes.join(", ")));
     }
     t
