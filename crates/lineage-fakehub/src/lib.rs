@@ -223,7 +223,7 @@ impl FakeHub {
     pub fn remove(&self, kind: RepoKind, id: &str) -> bool {
         let mut store = self.shared.write_store();
         store.files.retain(|(k, i, _), _| !(*k == kind && i == id));
-        store.repos_mut(kind).remove(id).is_some()
+        store.remove(kind, id).is_some()
     }
 
     /// The stored API JSON of a repo (everything, including fields only sent when expanded).

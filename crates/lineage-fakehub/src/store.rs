@@ -42,12 +42,7 @@ impl StoredRepo {
     }
 
     pub fn tags(&self) -> impl Iterator<Item = &str> {
-        self.info
-            .get("tags")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
+        tags_of(&self.info)
     }
 
     pub fn knows_revision(&self, rev: &str) -> bool {
@@ -83,6 +78,15 @@ impl StoredRepo {
     }
 }
 
+/// The `tags` of a repo's API JSON.
+fn tags_of(info: &Value) -> impl Iterator<Item = &str> {
+    info.get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
 /// Everything the server answers from.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
@@ -98,6 +102,10 @@ pub(crate) struct Store {
     pub required_token: Option<String>,
     /// When set, listings refuse a `limit` above it with 400 (instead of clamping to the maximum).
     pub refused_limit_above: Option<usize>,
+    /// Repo ids by tag, so a listing filtered on a tag does not scan every repo (the fake Hub shares
+    /// the machine with the client a benchmark times). Kept by [`Store::insert`] and
+    /// [`Store::remove`]; tags must not be changed any other way.
+    tagged: BTreeMap<(RepoKind, String), BTreeSet<String>>,
 }
 
 impl Store {
@@ -122,8 +130,17 @@ impl Store {
     /// Stores a repo, replacing any previous one with that id (its extra revisions are kept, its
     /// commits are not).
     pub fn insert(&mut self, kind: RepoKind, id: &str, info: Value) {
+        let revisions = self
+            .remove(kind, id)
+            .map(|r| r.revisions)
+            .unwrap_or_default();
+        for tag in tags_of(&info) {
+            self.tagged
+                .entry((kind, tag.to_string()))
+                .or_default()
+                .insert(id.to_string());
+        }
         let repos = self.repos_mut(kind);
-        let revisions = repos.remove(id).map(|r| r.revisions).unwrap_or_default();
         repos.insert(
             id.to_string(),
             StoredRepo {
@@ -134,16 +151,45 @@ impl Store {
         );
     }
 
+    /// Removes a repo (not its files); returns it if it existed.
+    pub fn remove(&mut self, kind: RepoKind, id: &str) -> Option<StoredRepo> {
+        let old = self.repos_mut(kind).remove(id)?;
+        for tag in old.tags() {
+            let key = (kind, tag.to_string());
+            if let Some(ids) = self.tagged.get_mut(&key) {
+                ids.remove(id);
+                if ids.is_empty() {
+                    self.tagged.remove(&key);
+                }
+            }
+        }
+        Some(old)
+    }
+
+    /// The ids of the repos of `kind` carrying every tag of `tags`, in id order; `None` without tags
+    /// (every repo).
+    pub fn ids_tagged(&self, kind: RepoKind, tags: &[String]) -> Option<BTreeSet<&str>> {
+        let (first, rest) = tags.split_first()?;
+        let of = |t: &String| self.tagged.get(&(kind, t.clone()));
+        let mut ids: BTreeSet<&str> = of(first)
+            .map(|s| s.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        for t in rest {
+            let more = of(t);
+            ids.retain(|id| more.is_some_and(|m| m.contains(*id)));
+        }
+        Some(ids)
+    }
+
     /// `childrenModelCount`: models that name `id` as base, per relation, from their tags.
     pub fn children_count(&self, id: &str) -> Value {
         let mut counts = Map::new();
         for relation in RELATIONS {
             let tag = format!("base_model:{relation}:{id}");
             let n = self
-                .models
-                .values()
-                .filter(|m| m.tags().any(|t| t == tag))
-                .count();
+                .tagged
+                .get(&(RepoKind::Model, tag))
+                .map_or(0, BTreeSet::len);
             if n > 0 {
                 counts.insert(relation.to_string(), Value::from(n));
             }

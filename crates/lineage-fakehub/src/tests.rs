@@ -257,6 +257,29 @@ fn listing_filters_combine_with_and() {
     );
     assert!(ids("/api/models?filter=base_model:nobody/none").is_empty());
 
+    // Listings follow repos replaced (with other tags) and removed.
+    hub.add(RepoSpec::model("other/llama-ft").license("mit"));
+    assert!(hub.remove(RepoKind::Model, "acme/llama-gguf"));
+    assert_eq!(ids(children), vec!["acme/llama-lora"]);
+    assert!(
+        ids("/api/models?filter=base_model%3Aquantized%3Ameta-llama%2FLlama-2-7b-hf").is_empty()
+    );
+    assert_eq!(
+        ids("/api/models?filter=license:mit"),
+        vec!["other/llama-ft"]
+    );
+    hub.add(
+        RepoSpec::model("other/llama-ft")
+            .base_model(["meta-llama/Llama-2-7b-hf"])
+            .license("llama2"),
+    );
+    hub.add(
+        RepoSpec::model("acme/llama-gguf")
+            .base_model(["meta-llama/Llama-2-7b-hf"])
+            .relation("quantized")
+            .tag("gguf"),
+    );
+
     let plain = get(hub.addr(), children).json();
     assert!(plain[0].get("cardData").is_none());
     assert!(plain[0].get("siblings").is_none());
