@@ -120,18 +120,22 @@ pub fn audit(
     judged_in_order(graph, prop, kb, &audited, |ix, j| {
         let node = graph.node(ix);
         summary.models += 1;
-        let card = node.card();
-        let declared = if card.license.is_empty() {
-            "none".to_string()
-        } else {
-            card.license.join(", ")
-        };
+        // What the card declares, written out once per model with a finding (most have none).
+        let mut declared: Option<String> = None;
         let mut any = false;
         for f in &j.conflicts {
             if filter.code.is_some_and(|c| c != f.conflict.code) {
                 continue;
             }
             any = true;
+            let declared = declared.get_or_insert_with(|| {
+                let card = node.card();
+                if card.license.is_empty() {
+                    "none".to_string()
+                } else {
+                    card.license.join(", ")
+                }
+            });
             let path = match (filter.paths, f.culprit) {
                 (true, Some(c)) => path_up(graph, ix, c)
                     .into_iter()

@@ -310,6 +310,9 @@ impl Hub {
                     Err(_) => break 'batches,
                 }
             }
+            // Stopped early (a worker panicked): workers still sending must not wait on this
+            // thread, nor the reader on them; the scope then re-raises the panic.
+            drop(parsed_rx);
             match reader.join() {
                 Ok(read) => read.map(|_| ()).map_err(|e| cache_err(inner, e)),
                 Err(panic) => std::panic::resume_unwind(panic),
@@ -333,8 +336,9 @@ const LOAD_BATCH: usize = 4096;
 /// A synced row as read and verified: kind, id, and the body (`None` when it failed its digest).
 type RawRow = (RepoKind, Box<str>, Option<Box<[u8]>>);
 
-/// The node a synced row stands for, with the edges its card names (computed on the reading
-/// thread). A row that failed its digest check is `unreachable`: unknown, never what it claims.
+/// The node a synced row stands for, with the edges its card names (computed on a parse worker). A
+/// row that failed its digest check, or cannot be read, is `unreachable`: unknown, never what it
+/// claims.
 fn synced_node(
     key: NodeKey,
     body: Option<&[u8]>,
@@ -343,7 +347,8 @@ fn synced_node(
     let Some(facts) = body.and_then(stored_facts) else {
         let mut node = Node::placeholder(key);
         node.resolution = Resolution::Unreachable {
-            why: "its synced row does not match its digest (edited or corrupted)".into(),
+            why: "its synced row does not match its digest or cannot be read (edited or corrupted)"
+                .into(),
         };
         return (node, card::CardEdges::default());
     };
