@@ -193,10 +193,11 @@ impl<'a> View<'a> {
     /// shown node, so every export reports them.
     pub fn with_findings(mut self, findings: impl Fn(NodeIndex) -> Vec<Conflict>) -> View<'a> {
         for s in &mut self.shown {
-            s.extra.extend(findings(s.ix));
+            let found = findings(s.ix);
             if let Some(a) = s.assessment.get_mut() {
-                a.conflicts.extend(findings(s.ix));
+                a.conflicts.extend(found.iter().cloned());
             }
+            s.extra.extend(found);
         }
         self
     }
@@ -285,11 +286,6 @@ impl<'a> View<'a> {
     /// The assessment of a shown node, with its explanations (built on first use).
     pub fn assessment(&self, ix: NodeIndex) -> Option<&Assessment> {
         self.pos.get(&ix).map(|&i| self.assessed(&self.shown[i]))
-    }
-
-    /// The verdict of a shown node (no explanation is built).
-    pub fn verdict(&self, ix: NodeIndex) -> Option<Verdict> {
-        self.pos.get(&ix).map(|&i| self.shown[i].verdict())
     }
 
     fn assessed<'s>(&self, s: &'s Shown) -> &'s Assessment {
