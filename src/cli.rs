@@ -84,6 +84,7 @@ pub(crate) fn engine(g: &Global, kb: KnowledgeBase, policy: &Policy) -> Result<E
         concurrency: g.concurrency,
         max_nodes: g.max_nodes,
         no_infer: g.no_infer,
+        no_hedge: g.no_hedge,
         ..Flags::default()
     };
     let settings = Settings::from_env(&flags)?;

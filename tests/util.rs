@@ -50,6 +50,8 @@ impl Env {
             .arg(self.hub.url())
             .arg("--cache-dir")
             .arg(self.cache_dir())
+            // Request counts that tests assert must not depend on how busy the machine is.
+            .arg("--no-hedge")
             .env("HF_HOME", self.dir.path().join("hf-home"))
             .env("NO_COLOR", "1")
             .env_remove("HF_TOKEN")

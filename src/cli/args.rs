@@ -55,6 +55,9 @@ pub struct Global {
     /// quantized copies
     #[arg(long, global = true)]
     pub no_infer: bool,
+    /// Never send a request twice (by default a stalled request is sent once more beside it)
+    #[arg(long, global = true)]
+    pub no_hedge: bool,
     /// No progress bar and no warnings
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,

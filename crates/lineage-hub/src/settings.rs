@@ -112,6 +112,8 @@ pub struct Flags {
     pub ttl: Option<Duration>,
     /// `--no-infer`: metadata only (no LICENSE files, README license sections or file evidence).
     pub no_infer: bool,
+    /// `--no-hedge`: never send a request twice.
+    pub no_hedge: bool,
 }
 
 /// Everything the Hub client, the cache and the crawler need, validated.
@@ -142,6 +144,9 @@ pub struct Settings {
     /// Read evidence beyond the metadata: LICENSE files, the README's license section, quantized
     /// weights among the files (`--no-infer` turns it off).
     pub infer: bool,
+    /// Send a stalled request once more beside it and use the first answer (`--no-hedge` turns it
+    /// off: every request is sent once, and a stalled one holds its slot until it answers).
+    pub hedge: bool,
 }
 
 impl Settings {
@@ -161,6 +166,7 @@ impl Settings {
             max_nodes: DEFAULT_MAX_NODES,
             retry: RetryPolicy::default(),
             infer: true,
+            hedge: true,
         })
     }
 
@@ -236,6 +242,7 @@ impl Settings {
             max_nodes,
             retry: RetryPolicy::default(),
             infer: !flags.no_infer,
+            hedge: !flags.no_hedge,
         })
     }
 

@@ -19,9 +19,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Settings for the fake hub with quick retries, so fault tests take milliseconds.
+/// Settings for the fake hub with quick retries, so fault tests take milliseconds, and no hedging,
+/// so the requests a test counts do not depend on how busy the machine is.
 fn settings(hub: &FakeHub, cache: &Path) -> Settings {
     let mut s = Settings::new(&hub.url(), cache).unwrap();
+    s.hedge = false;
     s.retry = RetryPolicy {
         max_retries: 3,
         min_delay: Duration::from_millis(5),
@@ -1414,6 +1416,7 @@ async fn a_stalled_request_is_hedged_once() {
     let second = tempfile::tempdir().unwrap();
     let mut s = settings(&hub, second.path());
     s.concurrency = 1;
+    s.hedge = true;
     let stalled = crawl_with(s, &["stall/root"], Direction::Down).await;
     assert_eq!(shape(&stalled.graph), shape(&calm.graph));
     assert!(stalled.incomplete.is_empty(), "{:?}", stalled.incomplete);
@@ -1425,4 +1428,17 @@ async fn a_stalled_request_is_hedged_once() {
         calm_requests + 1,
         "one request more than the calm crawl"
     );
+
+    // `--no-hedge`: the stalled request is waited for, never sent twice.
+    hub.fault(&stalling, Fault::Slow(Duration::from_millis(400)))
+        .times(1);
+    let before = hub.request_count();
+    let third = tempfile::tempdir().unwrap();
+    let mut s = settings(&hub, third.path());
+    s.concurrency = 1;
+    let patient = crawl_with(s, &["stall/root"], Direction::Down).await;
+    assert_eq!(shape(&patient.graph), shape(&calm.graph));
+    let sent = hub.requests()[before..].to_vec();
+    assert_eq!(sent.iter().filter(|r| r.path == stalling).count(), 1);
+    assert_eq!(sent.len(), calm_requests);
 }

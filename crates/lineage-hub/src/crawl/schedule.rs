@@ -105,6 +105,8 @@ pub(super) struct Crawler<'a> {
     depth: Option<usize>,
     max_nodes: usize,
     concurrency: usize,
+    /// Whether stalled requests are hedged (see [`Crawler::run`]).
+    hedge: bool,
     graph: Graph,
     states: HashMap<NodeKey, State>,
     /// Jobs waiting for a task.
@@ -194,6 +196,7 @@ impl<'a> Crawler<'a> {
             depth: req.depth.or(settings.max_depth),
             max_nodes: req.max_nodes.unwrap_or(settings.max_nodes).max(1),
             concurrency: settings.concurrency.max(1),
+            hedge: settings.hedge,
             graph: Graph::new(),
             states: HashMap::new(),
             queue: VecDeque::new(),
@@ -698,7 +701,9 @@ impl<'a> Crawler<'a> {
                 }
                 self.settle();
             }
-            let slow_after = pace.slow_after().filter(|_| !self.inner.rate_limited());
+            let slow_after = pace
+                .slow_after()
+                .filter(|_| self.hedge && !self.inner.rate_limited());
             loop {
                 let now = Instant::now();
                 let is_slow = |at: Instant| slow_after.is_some_and(|t| now - at >= t);
